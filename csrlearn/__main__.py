@@ -1,0 +1,2 @@
+from csrlearn.cli import main
+raise SystemExit(main())

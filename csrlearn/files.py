@@ -1,0 +1,589 @@
+"""Reading and writing the files of the trade: PEM or DER, keys, CSRs, certificates, chains, PKCS#12.
+
+``load(path)`` takes whatever lies around on a server — several PEM blocks in one file, CRLF line
+ends, ``openssl x509 -text`` dumps with text before BEGIN, DER, encrypted keys, PKCS#12 — and returns
+typed ``Item`` objects; anything else is a ``CsrLearnError`` that names the file and says what to do.
+``save_key`` writes private keys 0600 from the first byte, atomically, never over an existing file.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
+
+from .errors import CsrLearnError, InputError, PassphraseError, UnsupportedKeyError, WouldOverwriteError, where
+
+__all__ = ["Item", "load", "load_one", "read_file", "save_key", "save", "write_atomic", "MAX_FILE_SIZE", "KINDS"]
+
+# Larger than any key, CSR, chain or PKCS#12 a server holds (a 150-certificate CA bundle is 220 KB),
+# small enough that a stray log file or image is refused at once: openssl spends minutes on a 5 MB file.
+MAX_FILE_SIZE = 1024 * 1024
+
+KINDS = ("csr", "certificate", "private_key", "public_key")
+
+Source = Union[str, bytes, os.PathLike]
+
+_CERT_LABELS = {"CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"}
+_CSR_LABELS = {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}
+_PRIVATE_LABELS = {"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"}
+_PUBLIC_LABELS = {"PUBLIC KEY", "RSA PUBLIC KEY"}
+_PKCS7_LABELS = {"PKCS7", "CMS", "PKCS #7 SIGNED DATA"}
+# Blocks that travel with keys and certificates but are neither: skipped quietly.
+_IGNORED_LABELS = {"EC PARAMETERS", "DH PARAMETERS", "X509 CRL", "DSA PARAMETERS", "PARAMETERS"}
+
+_BLOCK_RE = re.compile(rb"-----BEGIN ([A-Z0-9 #/]+?)-----(.*?)(?:-----END \1-----|(?=-----BEGIN )|\Z)", re.S)
+_OPENSSH_PUB_RE = re.compile(rb"^\s*(ssh-(rsa|dss|ed25519|ed448)|ecdsa-sha2-nistp\d+|sk-[a-z0-9@.-]+) AAAA")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing found in a file: a CSR, a certificate, a private key or a public key.
+
+    ``obj`` is the pyca/cryptography object; ``role`` is ``"leaf"`` for the first certificate of a file
+    and ``"chain"`` for the others (intermediates of a full-chain file or PKCS#12). The repr shows the
+    kind, key type and fingerprint — never key material.
+    """
+
+    kind: str
+    obj: Any = field(repr=False)
+    path: str | None
+    format: str  # "PEM" | "DER" | "PKCS12"
+    index: int
+    role: str = ""
+    encrypted: bool = False
+
+    @property
+    def name(self) -> str:
+        """``file#index`` (or ``<input>#index``), how reports refer to this item."""
+        return f"{self.path or '<input>'}#{self.index}"
+
+    @property
+    def fingerprint(self) -> str:
+        from .match import fingerprint
+        return fingerprint(self.obj)
+
+    def __repr__(self) -> str:
+        from .keys import key_params
+        return f"<Item {self.kind} {key_params(self.obj)} {self.name} spki-sha256:{self.fingerprint[:16]}…>"
+
+    def __str__(self) -> str:
+        from .keys import key_params
+        role = f" ({self.role})" if self.role == "chain" else ""
+        return f"{self.name}: {self.kind.replace('_', ' ')}{role}, {key_params(self.obj)}, {self.format}"
+
+    def _repr_html_(self) -> str:
+        from .describe import describe
+        return describe(self)._repr_html_()
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+def read_file(path: str | os.PathLike, *, limit: int = MAX_FILE_SIZE) -> bytes:
+    """The bytes of a regular file, refusing directories, FIFOs, devices and anything over ``limit``.
+
+    The size is checked before reading (and the read stops at ``limit`` in case the file grows),
+    and a FIFO is never opened for blocking reads, so bad input can never hang the caller.
+    """
+    p = os.fspath(path)
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if os.path.islink(p):
+            raise InputError(f"{p}: is a broken symbolic link: point it at the real file") from None
+        raise InputError(f"{p}: no such file: check the path") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied: run as a user who may read it, or fix its mode") from None
+    except OSError as e:
+        if e.errno == 40:  # ELOOP
+            raise InputError(f"{p}: is a symbolic link loop: point the link at a real file") from None
+        raise InputError(f"{p}: cannot open it ({e.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{p}: is a directory: name a file (csrlearn match walks directories)")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{p}: is not a regular file (a FIFO, socket or device): copy the content to a file first",
+                             not_crypto=True)
+        if st.st_size > limit:
+            raise InputError(
+                f"{p}: is {st.st_size:,} bytes, far larger than any key, CSR or certificate "
+                f"(limit {limit:,}): is it the right file?", not_crypto=True)
+        os.set_blocking(fd, True)
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise InputError(f"{p}: grew past {limit:,} bytes while being read: is something still writing it?")
+        return b"".join(chunks)
+    except OSError as e:
+        raise InputError(f"{p}: cannot read it ({e.strerror})") from None
+    finally:
+        os.close(fd)
+
+
+def _source_bytes(source: Source) -> tuple[bytes, str | None]:
+    """Normalise a path, PEM text or raw bytes to (bytes, path-or-None), once, at the edge."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None
+    if isinstance(source, str) and ("-----BEGIN" in source or "\n" in source):
+        return source.encode("utf-8", "replace"), None
+    if isinstance(source, (str, os.PathLike)):
+        return read_file(source), os.fspath(source)
+    raise InputError(f"expected a path, PEM text or bytes, but got {type(source).__name__}")
+
+
+def load(source: Source, *, passphrase: str | bytes | None = None, check_keys: bool = True) -> list[Item]:
+    """Everything in one file (or PEM text, or bytes), in document order.
+
+    ``passphrase`` opens encrypted keys and PKCS#12 files. ``check_keys=False`` skips the slow
+    consistency check of RSA private keys (~30 ms each): fine when only the public half is needed,
+    as in matching; ``prove`` always checks.
+    """
+    data, path = _source_bytes(source)
+    return _parse(data, path, _as_bytes(passphrase), check_keys)
+
+
+def load_one(source: Source, *, passphrase: str | bytes | None = None, kind: str | None = None,
+             check_keys: bool = True) -> Item:
+    """Exactly one item (of ``kind``, if given): a file with several is an error that says so.
+
+    A chain file counts as one certificate: its leaf (the first).
+    """
+    items = load(source, passphrase=passphrase, check_keys=check_keys)
+    path = items[0].path if items else None
+    if kind is not None:
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+        items = [i for i in items if i.kind == kind]
+        if not items:
+            raise InputError(f"{where(path)}holds no {kind.replace('_', ' ')}")
+    leaves = [i for i in items if i.role != "chain"]
+    if len(leaves) != 1:
+        kinds = ", ".join(i.kind.replace("_", " ") for i in leaves)
+        raise InputError(f"{where(path)}holds {len(leaves)} items ({kinds}), expected one: split the file or name the kind")
+    return leaves[0]
+
+
+def _as_bytes(passphrase: str | bytes | None) -> bytes | None:
+    if passphrase is None or isinstance(passphrase, bytes):
+        return passphrase
+    return passphrase.encode("utf-8")
+
+
+def _parse(data: bytes, path: str | None, passphrase: bytes | None, check_keys: bool) -> list[Item]:
+    w = where(path) or "<input>: "
+    if not data.strip():
+        raise InputError(f"{w}is empty: expected a PEM or DER key, CSR or certificate", not_crypto=True)
+    data = _decode_text(data, w)
+    if b"-----BEGIN" in data:
+        items = _parse_pem(data, path, w, passphrase, check_keys)
+    elif data[:1] == b"\x30":
+        items = _parse_der(data, path, w, passphrase, check_keys)
+    else:
+        raise InputError(w + _what_is_it(data), not_crypto=True)
+    return _mark_roles(items)
+
+
+def _decode_text(data: bytes, w: str) -> bytes:
+    """UTF-16 (with a BOM) and UTF-8 BOMs, as Windows editors save PEM files, become plain ASCII."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{w}starts with a UTF-16 byte-order mark but is not UTF-16 text") from None
+    if data[:3] == b"\xef\xbb\xbf":
+        return data[3:]
+    if b"\x00" in data[:200] and b"-\x00-\x00-\x00-\x00-\x00B\x00E\x00G\x00I\x00N" in data.replace(b"\x00-", b"-\x00-")[:4096] \
+            or (b"\x00" in data[:200] and b"BEGIN" in data.replace(b"\x00", b"")[:4096] and data[:1] != b"\x30"):
+        raise InputError(f"{w}is UTF-16 text without a byte-order mark: convert it with "
+                         f"iconv -f UTF-16LE -t UTF-8 (or save it as UTF-8)")
+    return data
+
+
+def _what_is_it(data: bytes) -> str:
+    """The message for a file that is neither PEM nor DER: say what it looks like."""
+    head = data.lstrip()[:100]
+    if _OPENSSH_PUB_RE.match(data):
+        return ("is an OpenSSH public key, not a PEM or DER key: convert it with "
+                "ssh-keygen -e -m PKCS8 -f FILE")
+    if head.startswith(b"PuTTY-User-Key-File"):
+        return "is a PuTTY key: export it as OpenSSH or PEM with puttygen first"
+    if head.startswith(b"---- BEGIN SSH2"):
+        return "is an SSH2 public key: convert it with ssh-keygen -i -m PKCS8 -f FILE"
+    if head[:1] in (b"{", b"["):
+        return "is JSON (or other text), not a key, CSR or certificate: expected a PEM block or DER"
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in data[:1024])
+    if printable >= 0.95 * min(len(data), 1024):
+        if re.search(rb"[A-Za-z0-9+/]{60,}", data[:4096]):
+            return ("is base64 text without BEGIN/END lines: add the -----BEGIN ...----- header and footer "
+                    "it was copied from")
+        return "is text without a PEM block (-----BEGIN ...-----): expected a key, CSR or certificate"
+    return "is binary data that is neither PEM nor DER: expected a key, CSR or certificate"
+
+
+def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
+    items: list[Item] = []
+    labels_seen: list[str] = []
+    for m in _BLOCK_RE.finditer(data):
+        label = m.group(1).decode("ascii")
+        labels_seen.append(label)
+        if not m.group(0).rstrip().endswith(b"-----") or b"-----END " + m.group(1) not in m.group(0):
+            raise InputError(f"{w}the {label} block has no END line: the file is truncated; copy it again in full")
+        if label == "OPENSSH PRIVATE KEY":
+            raise InputError(f"{w}this is an OpenSSH key, not a PEM private key; convert it with ssh-keygen -p -m PEM")
+        if label in _IGNORED_LABELS:
+            continue
+        body = m.group(2)
+        headers, der = _pem_body(body, label, w)
+        index = len(items)
+        if label in _CERT_LABELS:
+            items.append(Item("certificate", _load_der_as(der, "certificate", label, w), path, "PEM", index))
+        elif label in _CSR_LABELS:
+            items.append(Item("csr", _load_der_as(der, "csr", label, w), path, "PEM", index))
+        elif label in _PRIVATE_LABELS:
+            encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in headers
+            if headers:  # legacy "Proc-Type: 4,ENCRYPTED" PEM: cryptography decrypts it from the PEM text
+                key = _private_key(lambda pw: serialization.load_pem_private_key(
+                    m.group(0), pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w)
+            else:
+                key = _private_key(lambda pw: serialization.load_der_private_key(
+                    der, pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w,
+                    label=label)
+            items.append(Item("private_key", key, path, "PEM", index, encrypted=encrypted))
+        elif label in _PUBLIC_LABELS:
+            try:
+                if label == "RSA PUBLIC KEY":
+                    pub = serialization.load_pem_public_key(m.group(0))
+                else:
+                    pub = serialization.load_der_public_key(der)
+            except (ValueError, UnsupportedAlgorithm) as e:
+                raise InputError(f"{w}the {label} block is corrupted ({_short(e)})") from None
+            items.append(Item("public_key", pub, path, "PEM", index))
+        elif label in _PKCS7_LABELS:
+            try:
+                certs = pkcs7.load_der_pkcs7_certificates(der)
+            except ValueError as e:
+                raise InputError(f"{w}the {label} block holds no readable certificates ({_short(e)})") from None
+            for cert in certs:
+                items.append(Item("certificate", cert, path, "PEM", len(items)))
+        else:
+            raise InputError(f"{w}holds a '{label}' PEM block, which is not a key, CSR or certificate")
+    if not items:
+        if labels_seen:
+            raise InputError(f"{w}holds only {', '.join(sorted(set(labels_seen)))}: no key, CSR or certificate",
+                             not_crypto=True)
+        raise InputError(f"{w}has a broken BEGIN line: expected -----BEGIN <TYPE>-----")
+    return items
+
+
+def _pem_body(body: bytes, label: str, w: str) -> tuple[bytes, bytes]:
+    """Split RFC 1421 headers (``Proc-Type: …``) from the base64 and decode it strictly."""
+    headers = b""
+    text = body.replace(b"\r", b"")
+    if b":" in text.split(b"\n\n", 1)[0] and b"\n\n" in text:
+        headers, text = text.split(b"\n\n", 1)
+    b64 = b"".join(text.split())
+    try:
+        der = base64.b64decode(b64, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{w}the base64 inside the {label} block is corrupted: copy the file again "
+                         f"(a stray character or a cut line?)") from None
+    if not der:
+        raise InputError(f"{w}the {label} block is empty")
+    return headers, der
+
+
+_DER_LOADERS = {
+    "certificate": x509.load_der_x509_certificate,
+    "csr": x509.load_der_x509_csr,
+}
+
+
+def _load_der_as(der: bytes, kind: str, label: str, w: str) -> Any:
+    """Load a block's DER as the kind its header promises; if it is something else, say what."""
+    if label == "TRUSTED CERTIFICATE":  # openssl appends trust settings after the certificate
+        der = der[:_tlv_end(der) or len(der)]
+    try:
+        return _DER_LOADERS[kind](der)
+    except ValueError as e:
+        actual = _sniff_der(der)
+        if actual and actual != kind:
+            raise InputError(f"{w}the block says {label} but holds a {actual.replace('_', ' ')}: "
+                             f"fix the BEGIN/END lines") from None
+        raise InputError(f"{w}the {label} block is truncated or corrupted ({_short(e)}): copy it again") from None
+
+
+def _private_key(loader: Any, encrypted: bool, passphrase: bytes | None, w: str, *, label: str = "") -> Any:
+    """Run a key loader, turning cryptography's exceptions into clear passphrase/input errors."""
+    if encrypted and passphrase is None:
+        raise PassphraseError(f"{w}the key is encrypted; give its passphrase with --passphrase-file")
+    try:
+        return loader(passphrase if encrypted else None)
+    except TypeError as e:  # "Password was not given but private key is encrypted"
+        if "encrypted" in str(e) and passphrase is None:
+            raise PassphraseError(f"{w}the key is encrypted; give its passphrase with --passphrase-file") from None
+        raise InputError(f"{w}cannot read the key ({_short(e)})") from None
+    except UnsupportedAlgorithm as e:
+        raise UnsupportedKeyError(f"{w}uses a key type or cipher csrlearn cannot read ({_short(e)})") from None
+    except ValueError as e:
+        if encrypted:
+            raise PassphraseError(f"{w}wrong passphrase (or a corrupted key): try again") from None
+        raise InputError(f"{w}the {label or 'private key'} block is truncated or corrupted ({_short(e)}): "
+                         f"copy it again") from None
+
+
+def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
+    end = _tlv_end(data)
+    if end is None or end > len(data):
+        raise InputError(f"{w}is DER (binary ASN.1) but truncated: the file is shorter than its header says; copy it again")
+    if end < len(data):
+        raise InputError(f"{w}has {len(data) - end} bytes of trailing garbage after the DER structure: copy it again")
+    kind = _sniff_der(data)
+    if kind == "pkcs12":
+        return _parse_pkcs12(data, path, w, passphrase, check_keys)
+    if kind in _DER_LOADERS:
+        try:
+            return [Item(kind, _DER_LOADERS[kind](data), path, "DER", 0)]
+        except ValueError as e:
+            raise InputError(f"{w}is a DER {kind} but corrupted ({_short(e)})") from None
+    if kind in ("private_key", "encrypted_private_key"):
+        encrypted = kind == "encrypted_private_key"
+        key = _private_key(lambda pw: serialization.load_der_private_key(
+            data, pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w)
+        return [Item("private_key", key, path, "DER", 0, encrypted=encrypted)]
+    if kind == "public_key":
+        try:
+            return [Item("public_key", serialization.load_der_public_key(data), path, "DER", 0)]
+        except (ValueError, UnsupportedAlgorithm) as e:
+            raise InputError(f"{w}is a DER public key but corrupted or of an unknown type ({_short(e)})") from None
+    raise InputError(f"{w}is DER (ASN.1) but not a certificate, CSR or key that csrlearn knows, or it is corrupted")
+
+
+def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
+    attempts = [passphrase] if passphrase is not None else [None, b""]
+    for pw in attempts:
+        try:
+            p12 = pkcs12.load_pkcs12(data, pw)
+            break
+        except ValueError:
+            continue
+        except UnsupportedAlgorithm as e:
+            raise UnsupportedKeyError(f"{w}the PKCS#12 file uses an algorithm csrlearn cannot read ({_short(e)})") from None
+    else:
+        if passphrase is None:
+            raise PassphraseError(f"{w}is a PKCS#12 file protected by a passphrase; give it with --passphrase-file")
+        raise PassphraseError(f"{w}wrong passphrase for this PKCS#12 file (or the file is corrupted)")
+    items: list[Item] = []
+    if p12.key is not None:
+        items.append(Item("private_key", p12.key, path, "PKCS12", 0, encrypted=passphrase is not None))
+    if p12.cert is not None:
+        items.append(Item("certificate", p12.cert.certificate, path, "PKCS12", len(items)))
+    for extra in p12.additional_certs:
+        items.append(Item("certificate", extra.certificate, path, "PKCS12", len(items)))
+    if not items:
+        raise InputError(f"{w}is an empty PKCS#12 file: no key and no certificate")
+    return items
+
+
+def _mark_roles(items: list[Item]) -> list[Item]:
+    """The first certificate of a file is its leaf; the others are its chain (nginx's full-chain order)."""
+    out, seen_leaf = [], False
+    for it in items:
+        if it.kind == "certificate":
+            it = Item(it.kind, it.obj, it.path, it.format, it.index, "chain" if seen_leaf else "leaf", it.encrypted)
+            seen_leaf = True
+        out.append(it)
+    return out
+
+
+def _tlv_end(der: bytes, offset: int = 0) -> int | None:
+    """Where the DER element starting at ``offset`` ends, from its header alone (None if malformed)."""
+    if len(der) < offset + 2:
+        return None
+    first = der[offset + 1]
+    if first < 0x80:
+        return offset + 2 + first
+    n = first & 0x7F
+    if n == 0 or n > 4 or len(der) < offset + 2 + n:
+        return None
+    length = int.from_bytes(der[offset + 2: offset + 2 + n], "big")
+    return offset + 2 + n + length
+
+
+def _header_len(der: bytes, offset: int) -> int:
+    first = der[offset + 1]
+    return 2 if first < 0x80 else 2 + (first & 0x7F)
+
+
+def _sniff_der(der: bytes) -> str | None:
+    """Guess what a DER SEQUENCE is from the tags of its first elements (cheap, never raises)."""
+    try:
+        if der[:1] != b"\x30" or _tlv_end(der) is None:
+            return None
+        p = _header_len(der, 0)
+        t1 = der[p]
+        e1 = _tlv_end(der, p)
+        if e1 is None:
+            return None
+        t2 = der[e1] if e1 < len(der) else None
+        if t1 == 0x02:  # INTEGER first: a version number
+            version = der[p + 2] if der[p + 1] == 1 else None
+            if version == 3 and t2 == 0x30:
+                return "pkcs12"
+            if version in (0, 1) and t2 in (0x30, 0x02, 0x04):
+                return "private_key"  # PKCS#8 (0, SEQUENCE), PKCS#1 (0, INTEGER), SEC1 (1, OCTET STRING)
+            return None
+        if t1 == 0x30:
+            # certificate / CSR: SEQUENCE{ SEQUENCE(tbs), SEQUENCE(alg), BIT STRING }; SPKI: SEQUENCE{ SEQUENCE(alg), BIT STRING }
+            if t2 == 0x03:
+                return "public_key"
+            if t2 == 0x04:
+                return "encrypted_private_key"
+            inner = _header_len(der, p) + p
+            if der[inner] == 0xA0:  # [0] version: only certificates have it
+                return "certificate"
+            if der[inner] == 0x02:  # tbs starts with INTEGER: CSR version, or a v1 certificate's serial
+                ie = _tlv_end(der, inner)
+                if ie is not None and der[ie] == 0x30:
+                    nxt = _tlv_end(der, ie)
+                    # v1 certificate: serial, sigalg(SEQ), issuer(SEQ), validity(SEQ)...; CSR: version, subject(SEQ), spki(SEQ), [0]
+                    if nxt is not None and der[nxt] == 0x30 and der[inner + 1] == 1 and der[inner + 2] == 0:
+                        sec = _tlv_end(der, nxt)
+                        return "csr" if sec is not None and der[sec] == 0xA0 else "certificate"
+                    return "certificate"
+        return None
+    except IndexError:
+        return None
+
+
+def _short(e: Exception) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text[:120]
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+def write_atomic(path: str | os.PathLike, data: bytes, *, mode: int = 0o644, overwrite: bool = False) -> Path:
+    """Write ``data`` to ``path`` so that it either appears complete or not at all.
+
+    A temporary file in the same directory is created with ``mode`` from its first byte (0600 for keys,
+    whatever the umask), filled, flushed to disk and then linked into place: without ``overwrite`` the
+    link fails if the name exists, so even two racing writers cannot replace each other's file.
+    Symbolic links are never written through.
+    """
+    target = Path(path)
+    if target.is_symlink():
+        raise WouldOverwriteError(f"{target}: is a symbolic link; csrlearn never writes through a link: "
+                                  f"remove it or choose another name")
+    if not overwrite and target.exists():
+        raise WouldOverwriteError(f"{target}: already exists; csrlearn never overwrites it: choose another name "
+                                  f"or pass --force (overwrite=True)")
+    if target.exists() and target.is_dir():
+        raise WouldOverwriteError(f"{target}: is a directory")
+    directory = target.parent
+    tmp = directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(tmp, flags, mode)
+    except OSError as e:
+        raise CsrLearnError(f"{target}: cannot write in {directory or '.'} ({e.strerror}); nothing was changed") from None
+    try:
+        try:
+            os.fchmod(fd, mode)  # the umask may have removed bits, never added: make it exact
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if overwrite:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)  # atomic "create if absent"
+            except FileExistsError:
+                raise WouldOverwriteError(f"{target}: already exists (created meanwhile); csrlearn never "
+                                          f"overwrites it: choose another name or pass --force") from None
+            except OSError:  # a file system without hard links: a rename, after one more check
+                if target.exists():
+                    raise WouldOverwriteError(f"{target}: already exists; choose another name or pass --force") from None
+                os.rename(tmp, target)
+        _fsync_dir(directory)
+    except OSError as e:
+        raise CsrLearnError(f"{target}: writing failed ({e.strerror}); nothing was changed") from None
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+    return target
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def key_pem(key: Any, *, passphrase: str | bytes | None = None, der: bool = False) -> bytes:
+    """A private key as PKCS#8 (PEM or DER), encrypted with the best available cipher if a passphrase is given.
+
+    PKCS#8 because every tool reads it and it holds RSA, EC and Ed25519 alike.
+    """
+    pw = _as_bytes(passphrase)
+    enc = serialization.BestAvailableEncryption(pw) if pw else serialization.NoEncryption()
+    fmt = serialization.Encoding.DER if der else serialization.Encoding.PEM
+    return key.private_bytes(fmt, serialization.PrivateFormat.PKCS8, enc)
+
+
+def save_key(key: Any, path: str | os.PathLike, *, passphrase: str | bytes | None = None,
+             overwrite: bool = False, der: bool = False) -> Path:
+    """Save a private key as PKCS#8, mode 0600 from the first byte, atomically, never over an existing file.
+
+    Equivalent to the ``-keyout`` half of ``openssl req -newkey … -nodes`` (``-nodes``: no passphrase);
+    with ``passphrase`` the key is encrypted (AES-256), as openssl does without ``-nodes``.
+    """
+    key = getattr(key, "obj", key)
+    return write_atomic(path, key_pem(key, passphrase=passphrase, der=der), mode=0o600, overwrite=overwrite)
+
+
+def save(obj: Any, path: str | os.PathLike, *, der: bool = False, overwrite: bool = False) -> Path:
+    """Save a CSR, certificate, public key (or a private key, 0600) as PEM, or DER with ``der=True``.
+
+    ``bytes`` (for instance a full chain) are written as they are.
+    """
+    obj = getattr(obj, "obj", obj)
+    if isinstance(obj, (bytes, bytearray)):
+        return write_atomic(path, bytes(obj), overwrite=overwrite)
+    if hasattr(obj, "private_bytes"):
+        return save_key(obj, path, overwrite=overwrite, der=der)
+    encoding = serialization.Encoding.DER if der else serialization.Encoding.PEM
+    if isinstance(obj, (x509.Certificate, x509.CertificateSigningRequest)):
+        data = obj.public_bytes(encoding)
+    elif hasattr(obj, "public_bytes"):
+        data = obj.public_bytes(encoding, serialization.PublicFormat.SubjectPublicKeyInfo)
+    else:
+        raise TypeError(f"cannot save a {type(obj).__name__}")
+    return write_atomic(path, data, overwrite=overwrite)
