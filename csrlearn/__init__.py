@@ -12,6 +12,8 @@ cryptography's heavier parts, IPython or ipywidgets before they are needed.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -44,6 +46,23 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """Keeps ``csrlearn.match`` (and describe, lint, prove…) the public function, not its submodule.
+
+    After loading a submodule, the import system sets it as an attribute of the package; where a
+    function has its module's name, that would shadow the function. Submodules stay importable
+    (``from csrlearn.match import fingerprint``) through ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
