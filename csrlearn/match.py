@@ -75,6 +75,8 @@ class MatchEntry:
     subject: str | None = None
     is_ca: bool = False
     modulus_md5: str | None = None
+    # RSA only: the modulus as openssl prints it (uppercase hex), for side-by-side views; public, not secret.
+    modulus_hex: str | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -158,7 +160,8 @@ def _entry(item: Any) -> MatchEntry:
         except (x509.ExtensionNotFound, ValueError):
             is_ca = False
     return MatchEntry(item.path, item.index, item.kind, item.format, fingerprint(obj), key_params(obj),
-                      item.role, subject, bool(is_ca), modulus_md5_or_none(obj))
+                      item.role, subject, bool(is_ca), modulus_md5_or_none(obj),
+                      f"{modulus(obj):X}" if isinstance(public_key_of(obj), rsa.RSAPublicKey) else None)
 
 
 def _iter_dir(root: str) -> Iterable[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable
 
-__all__ = ["text_table", "info_html", "html_table", "match_text", "match_html", "PALETTE"]
+__all__ = ["text_table", "info_html", "html_table", "match_text", "match_html", "moduli_html", "PALETTE"]
 
 # Colour per group in match views; enough distinct, colour-blind-friendly hues (Okabe–Ito).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999")
@@ -111,3 +111,31 @@ def match_html(report: Any) -> str:
         parts.append("<ul>" + "".join(f"<li>skipped {esc(f)}: {esc(r)}</li>" for f, r in report.skipped)
                      + "".join(f"<li class='csrlearn-bad'>{esc(r)}</li>" for _, r in report.errors) + "</ul>")
     return "".join(parts)
+
+
+def moduli_html(report: Any, *, width: int = 32, limit: int = 6) -> str:
+    """RSA moduli side by side, one column per item, coloured like its key in the match matrix.
+
+    The modulus n is the public number the key, its CSRs and its certificates share: two columns
+    either agree from the first digit to the last or differ almost everywhere. Empty without RSA items.
+    """
+    cols = [(i, e) for i, g in enumerate(report.groups) for e in g.items if e.modulus_hex][:limit]
+    if not cols:
+        return ""
+    first = cols[0][1]
+    head = "".join(f"<th style='border-top:4px solid {PALETTE[i % len(PALETTE)]}'>{esc(e.label)}<br>"
+                   f"<span style='font-weight:normal'>{esc(e.key)}</span></th>" for i, e in cols)
+    body = "".join(
+        f"<td class='csrlearn-mono' style='white-space:pre;border-left:4px solid {PALETTE[i % len(PALETTE)]}'>"
+        + esc("\n".join(e.modulus_hex[k:k + width] for k in range(0, len(e.modulus_hex), width))) + "</td>"
+        for i, e in cols)
+    md5 = "".join(f"<td class='csrlearn-mono'>{esc(e.modulus_md5)}</td>" for _, e in cols)
+    same = "".join("<td>—</td>" if n == 0 else
+                   ("<td class='csrlearn-good'>same modulus</td>" if e.modulus_hex == first.modulus_hex else
+                    "<td class='csrlearn-bad'>different modulus</td>") for n, (_, e) in enumerate(cols))
+    return (_STYLE + "<div style='font-weight:bold;margin:8px 0 2px'>RSA moduli side by side "
+            "(openssl … -noout -modulus, in hex)</div><table class='csrlearn-table'>"
+            f"<tr><th></th>{head}</tr><tr><th>Modulus=</th>{body}</tr><tr><th>| openssl md5</th>{md5}</tr>"
+            f"<tr><th>vs. {esc(first.label)}</th>{same}</tr></table>"
+            + (f"<div>only the first {limit} of the RSA items are shown</div>"
+               if sum(1 for g in report.groups for e in g.items if e.modulus_hex) > limit else ""))
