@@ -196,7 +196,7 @@ def _parse(data: bytes, path: str | None, passphrase: bytes | None, check_keys: 
         items = _parse_der(data, path, w, passphrase, check_keys)
     else:
         raise InputError(w + _what_is_it(data), not_crypto=True)
-    return _mark_roles(items)
+    return _mark_roles(_checked(items, w))
 
 
 def _decode_text(data: bytes, w: str) -> bytes:
@@ -276,7 +276,7 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
         elif label in _PKCS7_LABELS:
             try:
                 certs = pkcs7.load_der_pkcs7_certificates(der)
-            except ValueError as e:
+            except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as e:
                 raise InputError(f"{w}the {label} block holds no readable certificates ({_short(e)})") from None
             for cert in certs:
                 items.append(Item("certificate", cert, path, "PEM", len(items)))
@@ -319,7 +319,7 @@ def _load_der_as(der: bytes, kind: str, label: str, w: str) -> Any:
         der = der[:_tlv_end(der) or len(der)]
     try:
         return _DER_LOADERS[kind](der)
-    except ValueError as e:
+    except (ValueError, x509.InvalidVersion) as e:
         actual = _sniff_der(der)
         if actual and actual != kind:
             raise InputError(f"{w}the block says {label} but holds a {actual.replace('_', ' ')}: "
@@ -358,7 +358,7 @@ def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
     if kind in _DER_LOADERS:
         try:
             return [Item(kind, _DER_LOADERS[kind](data), path, "DER", 0)]
-        except ValueError as e:
+        except (ValueError, x509.InvalidVersion) as e:
             raise InputError(f"{w}is a DER {kind} but corrupted ({_short(e)})") from None
     if kind in ("private_key", "encrypted_private_key"):
         encrypted = kind == "encrypted_private_key"
@@ -374,13 +374,16 @@ def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
 
 
 def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
-    attempts = [passphrase] if passphrase is not None else [None, b""]
+    # a passphrase given for a whole folder must not stop an unprotected PKCS#12 from opening
+    attempts = [passphrase, None, b""] if passphrase is not None else [None, b""]
     for pw in attempts:
         try:
             p12 = pkcs12.load_pkcs12(data, pw)
             break
         except ValueError:
             continue
+        except x509.InvalidVersion as e:
+            raise InputError(f"{w}the PKCS#12 file holds a corrupted certificate ({_short(e)}): copy it again") from None
         except UnsupportedAlgorithm as e:
             raise UnsupportedKeyError(f"{w}the PKCS#12 file uses an algorithm csrlearn cannot read ({_short(e)})") from None
     else:
@@ -396,6 +399,36 @@ def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | Non
         items.append(Item("certificate", extra.certificate, path, "PKCS12", len(items)))
     if not items:
         raise InputError(f"{w}is an empty PKCS#12 file: no key and no certificate")
+    return items
+
+
+def _checked(items: list[Item], w: str) -> list[Item]:
+    """Parse every part a report will show, now: a corrupted field is an error here, not a crash later.
+
+    cryptography decodes a certificate's public key, names and dates only when first asked, so a
+    file with a damaged subject or key still "loads"; ``describe`` or ``match`` would then fail.
+    """
+    from .keys import key_params
+    for it in items:
+        what = it.kind.replace("_", " ")
+        try:
+            key_params(it.obj)  # the public key and its type (X25519 and DH keys cannot sign: refused)
+            if it.kind in ("csr", "certificate"):
+                it.obj.subject.rfc4514_string()
+                it.obj.signature_algorithm_oid
+            if it.kind == "certificate":
+                it.obj.issuer.rfc4514_string()
+                it.obj.serial_number
+                getattr(it.obj, "not_valid_before_utc", None) or it.obj.not_valid_before
+                getattr(it.obj, "not_valid_after_utc", None) or it.obj.not_valid_after
+        except UnsupportedKeyError as e:
+            raise UnsupportedKeyError(f"{w}the {what} has a key csrlearn cannot use ({_short(e)}): "
+                                      f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
+        except UnsupportedAlgorithm as e:
+            raise UnsupportedKeyError(f"{w}the {what} has a key type csrlearn cannot read ({_short(e)}): "
+                                      f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
+        except ValueError as e:
+            raise InputError(f"{w}the {what} is corrupted ({_short(e)}): copy it again") from None
     return items
 
 
