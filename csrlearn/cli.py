@@ -19,7 +19,17 @@ EXIT_OK, EXIT_NO, EXIT_BAD = 0, 1, 2
 
 
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)  # `--passphrase x` must never be read as `--passphrase-file x`
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> None:  # usage errors: one line and exit 2, like every other bad input
+        if message.startswith("unrecognized arguments:"):
+            # name the unknown options only: a value typed after one (a passphrase?) is never echoed
+            words = [w for w in message.split(":", 1)[1].split() if w.startswith("-")]
+            message = f"unrecognized option(s): {' '.join(words) or '(extra arguments)'}"
+            if any(w.startswith("--pass") for w in words):
+                message += "; passphrases are never taken as arguments: use --passphrase-file F or the prompt"
         self.print_usage(sys.stderr)
         print(f"csrlearn: {message}", file=sys.stderr)
         raise SystemExit(EXIT_BAD)
