@@ -33,6 +33,9 @@ def kind_of(obj: Any) -> str:
     raise InputError(f"expected a key, CSR or certificate, but got {type(obj).__name__}")
 
 
+_KIND_TITLES = {"csr": "CSR", "certificate": "Certificate", "private_key": "Private key", "public_key": "Public key"}
+
+
 class _Views:
     """Shared display methods: text for terminals, HTML for notebooks (render does the drawing)."""
 
@@ -49,7 +52,7 @@ class _Views:
 
     def title(self) -> str:
         where = f" — {self.file}#{self.index}" if getattr(self, "file", None) else ""
-        return f"{self.kind.replace('_', ' ').capitalize()}{where}"
+        return f"{_KIND_TITLES.get(self.kind, self.kind)}{where}"
 
 
 @dataclass(frozen=True, repr=False)

@@ -290,8 +290,10 @@ def _explain_pair(a: MatchEntry, b: MatchEntry) -> str:
         a, b = b, a
     head = f"{a.label} and {b.label} hold different public keys"
     if a.key.algorithm != b.key.algorithm or a.key.curve != b.key.curve:
-        return (f"{head}: one is {a.key}, the other {b.key}: they can never belong together "
-                f"(was the certificate requested with another key type?)")
+        hint = {("private_key", "certificate"): " (was the certificate requested with another key type?)",
+                ("private_key", "csr"): " (was the CSR made with another key type?)",
+                ("certificate", "csr"): " (the certificate was requested with another key type)"}.get((a.kind, b.kind), "")
+        return f"{head}: one is {a.key}, the other {b.key}: they can never belong together{hint}"
     if a.key.algorithm == "RSA" and a.modulus_md5 and b.modulus_md5:
         detail = f" (modulus md5 {a.modulus_md5[:8]}… vs {b.modulus_md5[:8]}…)"
     elif a.key.algorithm in ("EC", "Ed25519", "Ed448"):
