@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from cryptography import x509
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InternalError, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
@@ -29,6 +29,12 @@ __all__ = ["Item", "load", "load_one", "read_file", "save_key", "save", "write_a
 # Larger than any key, CSR, chain or PKCS#12 a server holds (a 150-certificate CA bundle is 220 KB),
 # small enough that a stray log file or image is refused at once: openssl spends minutes on a 5 MB file.
 MAX_FILE_SIZE = 1024 * 1024
+
+# Key-derivation work (PBKDF2 iterations, scrypt N·r·p, PKCS#12 MAC rounds) one file may ask for before
+# anything is decrypted. openssl's default is 2,048 iterations, cryptography's 20,000 and OWASP's advice
+# for PBKDF2-SHA256 600,000 (about 0.3 s here); a damaged or hostile file asking for 2**31 would keep a
+# CPU busy for hours, with no way to interrupt OpenSSL.
+MAX_KDF_WORK = 600_000
 
 KINDS = ("csr", "certificate", "private_key", "public_key")
 
@@ -196,7 +202,7 @@ def _parse(data: bytes, path: str | None, passphrase: bytes | None, check_keys: 
         items = _parse_der(data, path, w, passphrase, check_keys)
     else:
         raise InputError(w + _what_is_it(data), not_crypto=True)
-    return _mark_roles(_checked(items, w))
+    return _mark_roles(_checked(items, w, check_keys))
 
 
 def _decode_text(data: bytes, w: str) -> bytes:
@@ -238,6 +244,7 @@ def _what_is_it(data: bytes) -> str:
 def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
     items: list[Item] = []
     labels_seen: list[str] = []
+    kdf_spent = 0
     for m in _BLOCK_RE.finditer(data):
         label = m.group(1).decode("ascii")
         labels_seen.append(label)
@@ -250,6 +257,8 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
         body = m.group(2)
         headers, der = _pem_body(body, label, w)
         index = len(items)
+        if label == "ENCRYPTED PRIVATE KEY" and passphrase is not None:
+            kdf_spent = _spend_kdf(der, kdf_spent, w)
         if label in _CERT_LABELS:
             items.append(Item("certificate", _load_der_as(der, "certificate", label, w), path, "PEM", index))
         elif label in _CSR_LABELS:
@@ -258,10 +267,10 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
             encrypted = label == "ENCRYPTED PRIVATE KEY" or b"ENCRYPTED" in headers
             if headers:  # legacy "Proc-Type: 4,ENCRYPTED" PEM: cryptography decrypts it from the PEM text
                 key = _private_key(lambda pw: serialization.load_pem_private_key(
-                    m.group(0), pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w)
+                    m.group(0), pw, unsafe_skip_rsa_key_validation=True), encrypted, passphrase, w)
             else:
                 key = _private_key(lambda pw: serialization.load_der_private_key(
-                    der, pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w,
+                    der, pw, unsafe_skip_rsa_key_validation=True), encrypted, passphrase, w,
                     label=label)
             items.append(Item("private_key", key, path, "PEM", index, encrypted=encrypted))
         elif label in _PUBLIC_LABELS:
@@ -270,7 +279,7 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
                     pub = serialization.load_pem_public_key(m.group(0))
                 else:
                     pub = serialization.load_der_public_key(der)
-            except (ValueError, UnsupportedAlgorithm) as e:
+            except (ValueError, UnsupportedAlgorithm, InternalError) as e:
                 raise InputError(f"{w}the {label} block is corrupted ({_short(e)})") from None
             items.append(Item("public_key", pub, path, "PEM", index))
         elif label in _PKCS7_LABELS:
@@ -339,7 +348,7 @@ def _private_key(loader: Any, encrypted: bool, passphrase: bytes | None, w: str,
         raise InputError(f"{w}cannot read the key ({_short(e)})") from None
     except UnsupportedAlgorithm as e:
         raise UnsupportedKeyError(f"{w}uses a key type or cipher csrlearn cannot read ({_short(e)})") from None
-    except ValueError as e:
+    except (ValueError, InternalError) as e:  # InternalError: OpenSSL refused a damaged key's parameters
         if encrypted:
             raise PassphraseError(f"{w}wrong passphrase (or a corrupted key): try again") from None
         raise InputError(f"{w}the {label or 'private key'} block is truncated or corrupted ({_short(e)}): "
@@ -362,25 +371,28 @@ def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
             raise InputError(f"{w}is a DER {kind} but corrupted ({_short(e)})") from None
     if kind in ("private_key", "encrypted_private_key"):
         encrypted = kind == "encrypted_private_key"
+        if encrypted and passphrase is not None:
+            _spend_kdf(data, 0, w)
         key = _private_key(lambda pw: serialization.load_der_private_key(
-            data, pw, unsafe_skip_rsa_key_validation=not check_keys), encrypted, passphrase, w)
+            data, pw, unsafe_skip_rsa_key_validation=True), encrypted, passphrase, w)
         return [Item("private_key", key, path, "DER", 0, encrypted=encrypted)]
     if kind == "public_key":
         try:
             return [Item("public_key", serialization.load_der_public_key(data), path, "DER", 0)]
-        except (ValueError, UnsupportedAlgorithm) as e:
+        except (ValueError, UnsupportedAlgorithm, InternalError) as e:
             raise InputError(f"{w}is a DER public key but corrupted or of an unknown type ({_short(e)})") from None
     raise InputError(f"{w}is DER (ASN.1) but not a certificate, CSR or key that csrlearn knows, or it is corrupted")
 
 
 def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
+    _spend_kdf(data, 0, w)  # the MAC is checked (a key derivation) even without a passphrase
     # a passphrase given for a whole folder must not stop an unprotected PKCS#12 from opening
     attempts = [passphrase, None, b""] if passphrase is not None else [None, b""]
     for pw in attempts:
         try:
             p12 = pkcs12.load_pkcs12(data, pw)
             break
-        except ValueError:
+        except (ValueError, InternalError):
             continue
         except x509.InvalidVersion as e:
             raise InputError(f"{w}the PKCS#12 file holds a corrupted certificate ({_short(e)}): copy it again") from None
@@ -402,7 +414,7 @@ def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | Non
     return items
 
 
-def _checked(items: list[Item], w: str) -> list[Item]:
+def _checked(items: list[Item], w: str, check_keys: bool = True) -> list[Item]:
     """Parse every part a report will show, now: a corrupted field is an error here, not a crash later.
 
     cryptography decodes a certificate's public key, names and dates only when first asked, so a
@@ -413,6 +425,8 @@ def _checked(items: list[Item], w: str) -> list[Item]:
         what = it.kind.replace("_", " ")
         try:
             key_params(it.obj)  # the public key and its type (X25519 and DH keys cannot sign: refused)
+            if check_keys and it.kind == "private_key":
+                _check_rsa(it.obj, w)
             if it.kind in ("csr", "certificate"):
                 it.obj.subject.rfc4514_string()
                 it.obj.signature_algorithm_oid
@@ -427,9 +441,99 @@ def _checked(items: list[Item], w: str) -> list[Item]:
         except UnsupportedAlgorithm as e:
             raise UnsupportedKeyError(f"{w}the {what} has a key type csrlearn cannot read ({_short(e)}): "
                                       f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
-        except ValueError as e:
+        except (ValueError, InternalError) as e:
             raise InputError(f"{w}the {what} is corrupted ({_short(e)}): copy it again") from None
     return items
+
+
+def _check_rsa(key: Any, w: str) -> None:
+    """Do an RSA key's numbers fit together (n = p·q, e·d = 1 mod p-1 and q-1, the CRT values)?
+
+    This is openssl's RSA key check minus the primality proofs of p and q, which take seconds for an
+    8192-bit key and about a minute for 16384 bits: a damaged key is what we look for, and the
+    arithmetic finds one in microseconds.
+    """
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    if not isinstance(key, rsa.RSAPrivateKey):
+        return
+    priv = key.private_numbers()
+    n, e = priv.public_numbers.n, priv.public_numbers.e
+    p, q, d = priv.p, priv.q, priv.d
+    ok = (p > 2 and q > 2 and p * q == n and 1 < e < n and 0 < d < n
+          and (e * d) % (p - 1) == 1 and (e * d) % (q - 1) == 1
+          and priv.dmp1 == d % (p - 1) and priv.dmq1 == d % (q - 1) and (priv.iqmp * q) % p == 1)
+    if not ok:
+        raise InputError(f"{w}the RSA private key is damaged (its numbers do not fit together): "
+                         f"restore it from a backup; a new key needs a new certificate")
+
+
+def _spend_kdf(der: bytes, spent: int, w: str) -> int:
+    """Add the key-derivation work ``der`` asks for to ``spent``; refuse past ``MAX_KDF_WORK``."""
+    work = _kdf_work(der)
+    if work is None:
+        raise InputError(f"{w}has more than {_MAX_DER_NODES:,} ASN.1 elements, too many to check its encryption "
+                         f"safely: is it the right file?")
+    total = spent + work
+    if total > MAX_KDF_WORK:
+        raise InputError(f"{w}its encryption asks for {total:,} key-derivation rounds, more than csrlearn's limit of "
+                         f"{MAX_KDF_WORK:,} (a damaged or hostile file?): if you trust it, re-encrypt it with fewer "
+                         f"(openssl pkcs8 -topk8 -iter 100000, or openssl pkcs12 -export -iter 100000)")
+    return total
+
+
+_PBKDF2_OID = bytes.fromhex("2a864886f70d01050c")  # 1.2.840.113549.1.5.12
+_SCRYPT_OID = bytes.fromhex("2b06010401da47040b")  # 1.3.6.1.4.1.11591.4.11
+_PKCS12_PBE_ARC = bytes.fromhex("2a864886f70d010c01")  # 1.2.840.113549.1.12.1.x (pbeWithSHAAnd…)
+_MAX_DER_NODES = 200_000
+
+
+def _kdf_work(der: bytes) -> int | None:
+    """The key-derivation work an encrypted PKCS#8 key or a PKCS#12 file asks for, read from its
+    (cleartext) algorithm parameters before anything is decrypted.
+
+    Counts PBKDF2 iterations, scrypt N·r·p (×3: each unit costs about three PBKDF2 rounds), the
+    iterations of PKCS#12's own PBE and of its MAC. Walks the DER with an explicit stack (no recursion
+    on hostile nesting), including DER wrapped in OCTET STRINGs (PKCS#12 safe contents); parts that
+    are not DER are not counted. None when the file has too many elements to walk. Never raises.
+    """
+    work, nodes, stack = 0, 0, [(0, len(der))]
+    while stack:
+        start, end = stack.pop()
+        kids = []
+        pos = start
+        while pos < end and nodes < _MAX_DER_NODES:
+            stop = _tlv_end(der, pos)
+            if stop is None or stop > end or der[pos] & 0x1F == 0x1F:
+                break
+            kids.append((der[pos], pos + _header_len(der, pos), stop))
+            pos, nodes = stop, nodes + 1
+        if len(kids) >= 2 and kids[0][0] == 0x06 and kids[1][0] == 0x30:  # AlgorithmIdentifier{OID, params}
+            oid = der[kids[0][1]:kids[0][2]]
+            ints = [int.from_bytes(der[a:b], "big") for t, a, b in _tlv_list(der, kids[1][1], kids[1][2]) if t == 0x02]
+            if oid == _PBKDF2_OID and ints:
+                work += ints[0]
+            elif oid == _SCRYPT_OID and len(ints) >= 3:
+                work += 3 * ints[0] * ints[1] * ints[2]
+            elif oid[:-1] == _PKCS12_PBE_ARC and ints:
+                work += ints[0]
+        if [k[0] for k in kids] == [0x30, 0x04, 0x02]:  # PKCS#12 MacData{DigestInfo, salt, iterations}
+            work += int.from_bytes(der[kids[2][1]:kids[2][2]], "big")
+        for tag, a, b in kids:
+            if tag & 0x20 or (tag == 0x04 and der[a:a + 1] == b"\x30"):  # constructed, or DER inside an OCTET STRING
+                stack.append((a, b))
+    return None if nodes >= _MAX_DER_NODES else work
+
+
+def _tlv_list(der: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(tag, content start, end) of the DER elements between ``start`` and ``end``, up to the first malformed one."""
+    out, pos = [], start
+    while pos < end:
+        stop = _tlv_end(der, pos)
+        if stop is None or stop > end:
+            break
+        out.append((der[pos], pos + _header_len(der, pos), stop))
+        pos = stop
+    return out
 
 
 def _mark_roles(items: list[Item]) -> list[Item]:
