@@ -168,6 +168,14 @@ class CsrBuilder(_Form):
         ])
         self.add_class("csrlearn-builder")
 
+    @property
+    def csr_pem(self) -> str:
+        """The CSR as PEM text ("" before Generate) — what you paste into a CA's order form."""
+        if self.csr is None:
+            return ""
+        from cryptography.hazmat.primitives.serialization import Encoding
+        return self.csr.public_bytes(Encoding.PEM).decode("ascii")
+
     def _show_key_options(self) -> None:
         kind = self.key_type.value
         self.bits.layout.display = None if kind == "rsa" else "none"
@@ -196,8 +204,7 @@ class CsrBuilder(_Form):
         key = csrlearn.generate_key(self.key_type.value, bits=self.bits.value, curve=self.curve.value)
         csr = csrlearn.build_csr(key, subject, sans)
         self.key, self.csr = key, csr
-        from cryptography.hazmat.primitives.serialization import Encoding
-        self.pem.value = _pre(csr.public_bytes(Encoding.PEM).decode("ascii"))
+        self.pem.value = _pre(self.csr_pem)
         info = csrlearn.describe(csr)
         self.summary.value = info._repr_html_()
         self.lint.value = _findings_html(_lint(csr))
