@@ -21,6 +21,7 @@ import re
 import runpy
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -99,7 +100,16 @@ def workspace(*, copy_samples: bool = True) -> Workspace:
     if copy_samples:
         _copy_samples(path)
     os.chdir(path)
+    _put_commands_on_path()
     return Workspace(path, tuple(sorted(os.listdir(path))))
+
+
+def _put_commands_on_path() -> None:
+    """Let ``!csrlearn …`` in a notebook run the command of this kernel's environment (its venv)."""
+    bindir = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if (Path(bindir) / "csrlearn").exists() and path.split(os.pathsep)[0] != bindir:
+        os.environ["PATH"] = bindir + os.pathsep + path
 
 
 def messy_folder(dest: str | os.PathLike = "incoming") -> Path:

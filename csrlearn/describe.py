@@ -200,10 +200,8 @@ def describe(obj: Any) -> CsrInfo | CertificateInfo | KeyInfo:
     extensions, sans = _extensions(obj)
     sig = _sig_name(obj)
     if kind == "csr":
-        try:
-            valid = bool(obj.is_signature_valid)
-        except Exception:  # an unsupported or malformed signature cannot be valid
-            valid = False
+        from .csr import signature_valid
+        valid = signature_valid(obj)  # also right for intact SHA-1 signatures (old CSRs)
         return CsrInfo(subject=obj.subject.rfc4514_string(), sans=sans, signature_algorithm=sig,
                        signature_valid=valid, attributes=_attributes(obj), extensions=extensions, **common)
     is_ca = False
