@@ -36,7 +36,8 @@ browser-deps:
 
 ## make notebooks: re-execute every notebook in place (outputs are committed)
 notebooks: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace notebooks/[0-9][0-9]-*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
+	    notebooks/[0-9][0-9]-*.ipynb
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

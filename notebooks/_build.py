@@ -41,7 +41,7 @@ def build(src: Path, run: bool) -> Path:
     }
     out = HERE / f"{src.stem}.ipynb"
     if run:
-        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(HERE)}}).execute()
+        NotebookClient(nb, timeout=120, kernel_name="python3", record_timing=False, resources={"metadata": {"path": str(HERE)}}).execute()
     nbformat.validate(nb)
     nbformat.write(nb, out)
     return out

@@ -8,6 +8,6 @@ key = cl.generate_key("ec", curve="P-256")
 csr = cl.build_csr(key, cl.Subject(country="DE", common_name="shop.example.org"), ["shop.example.org", "example.org"])
 course.check("1.1", csr)
 
-# Exercise 1.2 — without -nodes openssl asks for a passphrase and encrypts the key (AES-256).
+# Exercise 1.2 — without -nodes openssl asks for a passphrase and encrypts the key; csrlearn uses AES-256.
 cl.save_key(key, "shop.key", passphrase="a long passphrase only I know")
 course.check("1.2", "shop.key")
