@@ -95,13 +95,28 @@ def workspace(*, copy_samples: bool = True) -> Workspace:
     global _HOME
     if _HOME is None:
         _HOME = Path.cwd()
-    path = Path(tempfile.mkdtemp(prefix="csrlearn-course-"))
+    _sweep_stale_workspaces()
+    path = Path(tempfile.mkdtemp(prefix=f"csrlearn-course-{os.getpid()}-"))
     atexit.register(shutil.rmtree, path, True)
     if copy_samples:
         _copy_samples(path)
     os.chdir(path)
     _put_commands_on_path()
     return Workspace(path, tuple(sorted(os.listdir(path))))
+
+
+def _sweep_stale_workspaces() -> None:
+    """Remove this user's workspaces whose kernel is gone (a killed kernel runs no exit handlers)."""
+    for old in Path(tempfile.gettempdir()).glob("csrlearn-course-*-*"):
+        pid = old.name.split("-")[2]
+        try:
+            if not pid.isdigit() or old.stat().st_uid != os.getuid():
+                continue
+            os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except OSError:  # not ours to judge (permissions), or already gone
+            continue
 
 
 def _put_commands_on_path() -> None:

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -136,8 +140,6 @@ def test_setup_check_reports_the_real_openssl_version():
 
 def test_setup_check_does_not_import_widgets():
     """Checking for ipywidgets reads package metadata; it does not import the widget library."""
-    import subprocess
-    import sys
     code = "from csrlearn import course; course.setup_check(); import sys; print('ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -244,3 +246,17 @@ def test_no_solution_prints_private_key_material():
     """Solutions never print: their results come back as check lines only."""
     for path in (REPO / "notebooks" / "solutions").glob("*.py"):
         assert not re.search(r"^\s*print\(", path.read_text(), re.M), path.name
+
+
+def test_workspace_sweeps_folders_of_dead_kernels(in_tmp):
+    """A workspace left by a killed kernel (its pid is gone) is removed when the next one starts."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    stale = Path(tempfile.mkdtemp(prefix=f"csrlearn-course-{dead}-"))
+    alive = Path(tempfile.mkdtemp(prefix=f"csrlearn-course-{os.getpid()}-"))
+    try:
+        course.workspace()
+        assert not stale.exists() and alive.exists()
+    finally:
+        shutil.rmtree(alive, ignore_errors=True)
+        shutil.rmtree(stale, ignore_errors=True)
