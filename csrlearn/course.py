@@ -80,8 +80,11 @@ class Workspace:
     files: tuple[str, ...]
 
     def __str__(self) -> str:
+        shown = [f for f in ("sample-rsa.key", "sample-rsa.csr", "sample-rsa.crt") if f in self.files]
+        more = len(self.files) - len(shown)
+        listing = ", ".join(shown) + (f" and {more} more (!ls lists them)" if more else "")
         return (f"Working in a fresh temporary folder (deleted when the kernel stops) with "
-                f"{len(self.files)} sample files: {', '.join(self.files)}")
+                f"{len(self.files)} sample files: {listing or '(none)'}")
 
     __repr__ = __str__
 
