@@ -80,6 +80,7 @@ class LearnerResult:
     kernel_rss_mb: float | None = None
     kernel_cwd: str | None = None
     kernel_home: str | None = None
+    kernel_tmp: str | None = None
     new_files: list[str] = field(default_factory=list)  # files the run created in the learner's directory
     foreign_access: dict[str, int] = field(default_factory=dict)  # attempt -> HTTP status (must not be 200)
     isolation_problems: list[str] = field(default_factory=list)
@@ -183,8 +184,31 @@ def default_notebook() -> Path | None:
     return DEFAULT_NOTEBOOK if DEFAULT_NOTEBOOK.exists() else None
 
 
-def cells_to_run(cells: list[dict]) -> list[tuple[str, bool]]:
-    """(source, may_raise) for each code cell, following nbval's markers."""
+def _text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.strip().splitlines()]
+
+
+def _stored_output(cell: dict) -> str:
+    """The cell's saved output as nbval compares it: stdout, and text/plain of results and displays."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            parts.append(_text(out.get("text", "")))
+        elif out.get("output_type") in ("execute_result", "display_data"):
+            parts.append(_text(out.get("data", {}).get("text/plain", "")) + "\n")
+    return "".join(parts)
+
+
+def cells_to_run(cells: list[dict]) -> list[tuple[str, bool, str | None]]:
+    """(source, may_raise, expected output or None) for each code cell, following nbval's markers.
+
+    Like ``pytest --nbval-lax``: only cells marked ``# NBVAL_CHECK_OUTPUT`` (or tagged
+    ``nbval-check-output``) and run before (an execution count) have their output compared.
+    """
     out = []
     for cell in cells:
         if cell.get("cell_type") != "code":
@@ -193,7 +217,9 @@ def cells_to_run(cells: list[dict]) -> list[tuple[str, bool]]:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if "NBVAL_SKIP" in src or "nbval-skip" in tags or not src.strip():
             continue
-        out.append((src, "NBVAL_RAISES_EXCEPTION" in src or "raises-exception" in tags))
+        check = ("NBVAL_CHECK_OUTPUT" in src or "nbval-check-output" in tags) and cell.get("execution_count")
+        out.append((src, "NBVAL_RAISES_EXCEPTION" in src or "raises-exception" in tags,
+                    _stored_output(cell) if check else None))
     return out
 
 
@@ -207,9 +233,13 @@ def _rss_mb(procs: list[psutil.Process]) -> float | None:
     return round(total / 2**20, 1) if procs else None
 
 
+_JUPYTER_DIRS = {".local", ".ipython", ".jupyter", ".cache", ".npm", ".ipynb_checkpoints"}
+
+
 def _files(root: Path) -> set[str]:
+    """Files under root, leaving out Jupyter's own state (runtime files, history, checkpoints)."""
     return {str(p.relative_to(root)) for p in root.rglob("*")
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(root).parts)}
+            if p.is_file() and not _JUPYTER_DIRS & set(p.relative_to(root).parts)}
 
 
 class _Http:
@@ -274,10 +304,13 @@ def _message(msg_type: str, content: dict, session: str, channel: str = "shell")
 
 
 async def _request(ws: Any, msg: dict, reply_type: str) -> tuple[dict, list[str], str]:
-    """Send one shell request; collect iopub until idle. Returns (reply content, errors, stdout)."""
+    """Send one shell request; collect iopub until idle. Returns (reply content, errors, output text).
+
+    The output text is what nbval compares: stdout, and the text/plain of results and displays.
+    """
     msg_id = msg["header"]["msg_id"]
     await ws.write_message(json.dumps(msg))
-    reply, idle, errors, stdout = None, False, [], []
+    reply, idle, errors, stdout = None, False, [], []  # stdout: the output text
     deadline = time.monotonic() + CELL_TIMEOUT
     while reply is None or not idle:
         raw = await asyncio.wait_for(ws.read_message(), timeout=max(1.0, deadline - time.monotonic()))
@@ -297,6 +330,8 @@ async def _request(ws: Any, msg: dict, reply_type: str) -> tuple[dict, list[str]
             errors.append(f"{m['content'].get('ename')}: {m['content'].get('evalue')}")
         elif kind == "stream" and m["content"].get("name") == "stdout":
             stdout.append(m["content"].get("text", ""))
+        elif kind in ("execute_result", "display_data"):
+            stdout.append(_text(m["content"].get("data", {}).get("text/plain", "")) + "\n")
     return reply, errors, "".join(stdout)
 
 
@@ -316,18 +351,22 @@ async def _run_notebook(http: _Http, ws_base: str, res: LearnerResult, token: st
         headers={"Authorization": f"token {token}"}, request_timeout=STEP_TIMEOUT))
     try:
         await _request(ws, _message("kernel_info_request", {}, client_session), "kernel_info_reply")
-        for i, (src, may_raise) in enumerate(cells_to_run(model["content"]["cells"]), start=1):
-            reply, errors, _ = await _request(ws, _message("execute_request", {
+        for i, (src, may_raise, expected) in enumerate(cells_to_run(model["content"]["cells"]), start=1):
+            reply, errors, out = await _request(ws, _message("execute_request", {
                 "code": src, "silent": False, "store_history": True, "user_expressions": {},
                 "allow_stdin": False, "stop_on_error": True}, client_session), "execute_reply")
             res.cells_run = i
             if reply.get("status") != "ok" and not may_raise:
                 res.errors.append(f"cell {i}: " + ("; ".join(errors) or reply.get("status", "?")))
                 break
+            if expected is not None and _lines(out) != _lines(expected):
+                res.errors.append(f"cell {i}: output differs from the notebook's stored output "
+                                  f"(# NBVAL_CHECK_OUTPUT): got {out[:200]!r}")
         # Where does this kernel live? And leave a marker only this learner's directory should get.
-        probe = ("import json, os, pathlib\n"
+        probe = ("import json, os, pathlib, tempfile\n"
                  f"pathlib.Path('classroom-marker.txt').write_text({res.name!r})\n"
-                 "print(json.dumps({'cwd': os.getcwd(), 'home': os.path.expanduser('~')}))")
+                 "print(json.dumps({'cwd': os.getcwd(), 'home': os.path.expanduser('~'),"
+                 " 'tmp': tempfile.gettempdir()}))")
         reply, errors, out = await _request(ws, _message("execute_request", {
             "code": probe, "silent": False, "store_history": False, "user_expressions": {},
             "allow_stdin": False, "stop_on_error": True}, client_session), "execute_reply")
@@ -335,7 +374,7 @@ async def _run_notebook(http: _Http, ws_base: str, res: LearnerResult, token: st
             res.errors.append("probe cell: " + "; ".join(errors))
         else:
             where = json.loads(out.strip().splitlines()[-1])
-            res.kernel_cwd, res.kernel_home = where["cwd"], where["home"]
+            res.kernel_cwd, res.kernel_home, res.kernel_tmp = where["cwd"], where["home"], where["tmp"]
     finally:
         ws.close()
     res.run_s = round(time.monotonic() - t0, 2)
@@ -347,15 +386,23 @@ async def _check_isolation(http: _Http, res: LearnerResult, token: str, others: 
     """The learner sees only their own directory, and cannot use their token on a neighbour's server."""
     problems = res.isolation_problems
     real_home = str(home.resolve())
-    if res.kernel_cwd is not None and os.path.realpath(res.kernel_cwd) != real_home:
-        problems.append(f"kernel cwd is {res.kernel_cwd}, not {real_home}")
+    # The notebook may change directory (the course works in a scratch folder): it must stay inside home.
+    if res.kernel_cwd is not None and not _inside(res.kernel_cwd, real_home):
+        problems.append(f"kernel cwd is {res.kernel_cwd}, outside {real_home}")
     if res.kernel_home is not None and os.path.realpath(res.kernel_home) != real_home:
         problems.append(f"kernel HOME is {res.kernel_home}, not {real_home}")
-    if (home / "classroom-marker.txt").exists():
-        if (home / "classroom-marker.txt").read_text() != res.name:
-            problems.append("another learner's kernel wrote into this learner's directory")
-    elif not res.errors:
-        problems.append("the kernel's marker file is not in the learner's own directory")
+    if res.kernel_tmp is not None and not _inside(res.kernel_tmp, real_home):
+        problems.append(f"kernel temporary files go to {res.kernel_tmp}, outside {real_home}")
+    # Every marker a kernel wrote (into its cwd) must sit in its own learner's tree, and this one's must exist.
+    mine = 0
+    for marker in home.parent.rglob("classroom-marker.txt"):
+        owner = marker.read_text()
+        if owner == res.name:
+            mine += 1
+            if not _inside(str(marker), real_home):
+                problems.append(f"{res.name}'s kernel wrote {marker}, outside its directory")
+    if mine != 1 and not res.errors:
+        problems.append(f"found {mine} marker files of {res.name}'s kernel in the classroom, expected 1")
     listing = await http.json("GET", f"/user/{res.name}/api/contents/", token=token)
     names = {item["name"] for item in listing["content"]}
     if nb_name not in names:
@@ -374,6 +421,11 @@ async def _check_isolation(http: _Http, res: LearnerResult, token: str, others: 
         if (home.parent / other / "classroom-marker.txt").exists() and \
                 (home.parent / other / "classroom-marker.txt").read_text() == res.name:
             problems.append(f"{res.name}'s kernel wrote into {other}'s directory")
+
+
+def _inside(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root + os.sep)
 
 
 def _processes_by_learner(hub: psutil.Process) -> tuple[dict[str, list[psutil.Process]], dict[str, list[psutil.Process]], psutil.Process | None]:

@@ -133,14 +133,17 @@ class ClassroomSpawner(SimpleLocalProcessSpawner):
     def seed(self) -> Path:
         """Create the learner's directory (0700) and copy in every course file not already there.
 
+        Names starting with "." or "_" (checkpoints, the notebooks' build sources) are left out.
+
         A learner's own edits survive a server restart; a notebook the trainer adds later appears.
         """
         home = self.learner_dir()
         home.mkdir(mode=0o700, exist_ok=True)
+        (home / ".tmp").mkdir(mode=0o700, exist_ok=True)
         if NOTEBOOKS.is_dir():
             for src in sorted(NOTEBOOKS.rglob("*")):
                 rel = src.relative_to(NOTEBOOKS)
-                if any(part.startswith(".") for part in rel.parts):  # checkpoints, caches
+                if any(part.startswith((".", "_")) for part in rel.parts):  # checkpoints, build sources
                     continue
                 dst = home / rel
                 if src.is_dir():
@@ -148,6 +151,17 @@ class ClassroomSpawner(SimpleLocalProcessSpawner):
                 elif not dst.exists():
                     shutil.copy2(src, dst)
         return home
+
+    def user_env(self, env: dict) -> dict:
+        env = super().user_env(env)
+        home = self.learner_dir()
+        # The course makes its scratch folders with tempfile (course.workspace()): keep them in the
+        # learner's own directory instead of the machine's shared /tmp.
+        env["TMPDIR"] = str(home / ".tmp")
+        # `!csrlearn …` in a notebook finds the command of this environment even if the hub was
+        # started without activating the venv.
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
+        return env
 
 
 def _pre_spawn_hook(spawner: ClassroomSpawner) -> None:
