@@ -155,6 +155,7 @@ class ClassroomSpawner(SimpleLocalProcessSpawner):
     def user_env(self, env: dict) -> dict:
         env = super().user_env(env)
         home = self.learner_dir()
+        env["HOME"] = str(home)
         # The course makes its scratch folders with tempfile (course.workspace()): keep them in the
         # learner's own directory instead of the machine's shared /tmp.
         env["TMPDIR"] = str(home / ".tmp")
@@ -172,7 +173,6 @@ def _pre_spawn_hook(spawner: ClassroomSpawner) -> None:
 
 c.JupyterHub.spawner_class = ClassroomSpawner
 c.Spawner.pre_spawn_hook = _pre_spawn_hook
-c.ClassroomSpawner.home_dir_template = str(CLASSROOM / "{username}")
 # The single-user server from the same environment as the hub, so csrlearn and its widgets are there.
 c.Spawner.cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
 c.Spawner.args = ["--LabApp.news_url=None"]
