@@ -39,5 +39,33 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
 	    notebooks/[0-9][0-9]-*.ipynb
 
+## JupyterHub's proxy (configurable-http-proxy) from npm, pinned by deploy/jupyterhub/package-lock.json
+HUB_DIR   := deploy/jupyterhub
+HUB_PROXY := $(HUB_DIR)/node_modules/.installed
+HUB_IP   ?= 127.0.0.1
+HUB_PORT ?= 8000
+HUB_API_PORT ?= 8001
+HUB_HUB_PORT ?= 8081
+LEARNERS ?= 10
+$(HUB_PROXY): $(HUB_DIR)/package.json $(HUB_DIR)/package-lock.json
+	npm ci --prefix $(HUB_DIR) --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## make hub: JupyterHub for a class on this machine at http://$(HUB_IP):$(HUB_PORT) (HUB_IP=0.0.0.0 for
+## a closed room's network). Shared learner password and trainer password are kept in .hub/; Ctrl-C stops all.
+hub: $(STAMP) $(HUB_PROXY)
+	@mkdir -p .hub && chmod 700 .hub
+	@test -s .hub/learner-password || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(9))' > .hub/learner-password)
+	@test -s .hub/trainer-password || (umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > .hub/trainer-password)
+	@echo "Learners: open http://$(HUB_IP):$(HUB_PORT), any name (a-z 0-9 . _ -), password: $$(cat .hub/learner-password)"
+	@echo "Trainer:  log in as 'trainer' with the password in .hub/trainer-password (admin page: /hub/admin)"
+	CSRLEARN_HUB_STATE=$(CURDIR)/.hub CSRLEARN_HUB_IP=$(HUB_IP) CSRLEARN_HUB_PORT=$(HUB_PORT) \
+	    CSRLEARN_HUB_API_PORT=$(HUB_API_PORT) CSRLEARN_HUB_HUB_PORT=$(HUB_HUB_PORT) \
+	    $(BIN)/jupyterhub -f $(HUB_DIR)/jupyterhub_config.py
+
+## make classroom-test: a real hub, LEARNERS (default 10) learners running a notebook at once; prints the numbers
+classroom-test: $(STAMP) $(HUB_PROXY)
+	$(BIN)/python $(HUB_DIR)/classroom_test.py --learners $(LEARNERS) --json .hub/classroom-report.json
+
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

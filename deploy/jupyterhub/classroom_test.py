@@ -139,7 +139,13 @@ class ClassroomReport:
                          f"max {max(mems):.0f} MB; hub {num(self.hub_rss_mb, '.0f')} MB, "
                          f"proxy {num(self.proxy_rss_mb, '.0f')} MB")
         lines.append(f"hub up in {num(self.hub_start_s, '.1f')} s; total wall time {self.wall_s:.1f} s")
-        lines.append("listening: " + ", ".join(self.listening))
+        by_name: dict[str, int] = {}
+        for entry in self.listening:
+            by_name[entry.split()[0]] = by_name.get(entry.split()[0], 0) + 1
+        loopback = all(entry.split()[-1].startswith("127.0.0.1:") for entry in self.listening)
+        lines.append(f"listening: {len(self.listening)} sockets, "
+                     f"{'all on 127.0.0.1' if loopback else 'NOT ALL ON 127.0.0.1: ' + ', '.join(self.listening)} "
+                     f"({', '.join(f'{n} {k}' for n, k in sorted(by_name.items()))})")
         lines.append(f"wrong password rejected: {self.wrong_password_rejected}; stopping the hub stopped all "
                      f"{self.processes_started} processes it started: {self.stopped_cleanly}")
         lines.extend(f"PROBLEM: {p}" for p in self.problems)
