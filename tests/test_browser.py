@@ -106,7 +106,9 @@ def lab(tmp_path_factory):
                                                                                       os.environ.get("PYTHONPATH")])))
     cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            "--ServerApp.port_retries=0", f"--ServerApp.root_dir={work}", f"--IdentityProvider.token={token}",
-           "--LabApp.news_url=None", "--ServerApp.terminals_enabled=False"]
+           "--LabApp.news_url=None", "--ServerApp.terminals_enabled=False",
+           # window.jupyterapp: the test opens and closes notebooks in one page instead of reloading the app
+           "--LabApp.expose_app_in_browser=True"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # JupyterLab refuses to start as root without it (containers, CI)
     log = open(root / "server.log", "wb")
@@ -147,7 +149,10 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            yield b
+            # one context for every notebook: JupyterLab's scripts are cached after the first page
+            context = b.new_context(viewport=VIEWPORT)
+            yield context
+            context.close()
         finally:
             b.close()
 
@@ -189,20 +194,48 @@ def _drive_matcher(page, pair: list[Path]) -> str:
     return verdict.inner_text()
 
 
+@pytest.fixture(scope="module")
+def lab_page(lab, browser):
+    """One JupyterLab page for every notebook (the app loads once); JavaScript errors are collected."""
+    page = browser.new_page()
+    page.errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda e: page.errors.append(str(e)))  # type: ignore[attr-defined]
+    page.goto(f"{lab['base']}/lab/workspaces/test?reset&token={lab['token']}", wait_until="domcontentloaded",
+              timeout=60_000)
+    page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-LabShell')", timeout=60_000)
+    page.locator(".jp-LabShell").wait_for(timeout=60_000)
+    page.evaluate("() => window.jupyterapp.restored")
+    if page.locator(".jp-FileBrowser").is_visible():
+        page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the whole width
+    yield page
+    page.close()
+
+
+def _open_only(page, name: str | None) -> None:
+    """Close every document without saving (the runs are throw-away), then open ``name`` as a notebook."""
+    page.evaluate("""async (path) => {
+        const app = window.jupyterapp;
+        for (const w of Array.from(app.shell.widgets('main'))) {
+            if (w.context) w.context.model.dirty = false;
+            w.dispose();
+        }
+        if (path) await app.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+    }""", name)
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[n.name for n in NOTEBOOKS])
-def test_notebook_runs_in_chromium(lab, browser, mismatched_pair, nb):
+def test_notebook_runs_in_chromium(lab, lab_page, mismatched_pair, nb):
     """Run All in JupyterLab: no cell errors, widgets render, a Matcher says MISMATCH for a bad pair."""
-    page = browser.new_page(viewport=VIEWPORT)
-    console_errors: list[str] = []
-    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    page = lab_page
+    page.set_viewport_size(VIEWPORT)
+    console_errors: list[str] = page.errors
+    console_errors.clear()
     try:
-        url = f"{lab['base']}/lab/workspaces/t{secrets.token_hex(4)}/tree/{nb.name}?reset&token={lab['token']}"
-        page.goto(url, wait_until="domcontentloaded", timeout=60_000)
-        page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        _open_only(page, nb.name)
+        page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         # The status bar's "| Idle" (not the toolbar indicator, which reads idle while the kernel still
         # starts and Run All then does nothing): the kernel is ready.
         page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
-        page.keyboard.press("Control+b")  # hide the file browser: the notebook gets the whole width
         _run_all(page)
         page.wait_for_function(
             """() => {
@@ -230,38 +263,51 @@ def test_notebook_runs_in_chromium(lab, browser, mismatched_pair, nb):
                 assert page.locator(f".jp-OutputArea-output > .{css}").count() == 1, css
         unexpected = page.locator(".csrlearn-error", has_text="Unexpected error")
         assert unexpected.count() == 0, f"{nb.name}: a widget shows a bug:\n{unexpected.first.inner_text()[:3000]}"
+
+        _screenshot_notebook(page, nb)  # as the learner first sees it, after Run All
+        _screenshot_widgets(page, nb)
         if page.locator(".csrlearn-matcher").count():
             verdict = _drive_matcher(page, mismatched_pair)
             assert verdict.startswith("MISMATCH"), verdict
             assert page.locator(".csrlearn-matcher").first.locator("li", has_text="different public keys").count()
-
-        _screenshot(page, nb)
+        for builder in page.locator(".csrlearn-builder").all():  # Generate round-trips through the kernel
+            builder.locator("button", has_text="Generate key and CSR").click()
+            builder.locator(".csrlearn-ok", has_text="made a").wait_for(timeout=30_000)
+            assert "BEGIN CERTIFICATE REQUEST" in builder.locator(".csrlearn-pem").first.inner_text()
+        for playground in page.locator(".csrlearn-playground").all():  # a toggle updates the verdict
+            playground.locator("label", has_text="renew with a new key").click()
+            playground.locator(".csrlearn-verdict", has_text="MISMATCH").wait_for(timeout=30_000)
+            playground.locator("label", has_text="renew with a new key").click()
+            playground.locator(".csrlearn-verdict", has_text=re.compile(r"^MATCH")).wait_for(timeout=30_000)
+        _screenshot_widgets(page, nb, "-after-clicks")
         assert not console_errors, f"{nb.name}: JavaScript errors: {console_errors}"
     finally:
-        page.close()
+        _open_only(page, None)
         _stop_kernels(lab)
 
 
-def _screenshot(page, nb: Path) -> None:
-    """The whole notebook in one image (viewport grown to its height), and each widget in its own image."""
+def _screenshot_notebook(page, nb: Path) -> None:
+    """The whole notebook in one image: the viewport grows to the notebook's height (and stays so)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for old in SCREENSHOTS.glob(f"{nb.stem}*.png"):
         old.unlink()
-    widgets = page.locator(".jp-OutputArea-output > .jupyter-widgets")
-    for i in range(widgets.count()):
-        widgets.nth(i).scroll_into_view_if_needed()
-        widgets.nth(i).screenshot(path=str(SCREENSHOTS / f"{nb.stem}-widget-{i + 1}.png"))
-    height = page.evaluate("""() => {
+    scroll_top = """() => {
         const el = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer')
                 || document.querySelector('.jp-NotebookPanel .jp-Notebook');
         if (!el) return 1000;
         el.scrollTop = 0;
         return el.scrollHeight;
-    }""")
+    }"""
+    height = page.evaluate(scroll_top)
     page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(int(height) + 120, 1000), 16000)})
     page.wait_for_timeout(300)  # let the layout settle after the resize
-    page.evaluate("""() => {
-        const el = document.querySelector('.jp-NotebookPanel .jp-WindowedPanel-outer');
-        if (el) el.scrollTop = 0;
-    }""")
+    page.evaluate(scroll_top)
     page.locator(".jp-NotebookPanel").first.screenshot(path=str(SCREENSHOTS / f"{nb.stem}.png"))
+
+
+def _screenshot_widgets(page, nb: Path, suffix: str = "") -> None:
+    """Each widget in its own image, at full resolution (taken in the tall viewport, so none is cut off)."""
+    widgets = page.locator(".jp-OutputArea-output > .jupyter-widgets")
+    for i in range(widgets.count()):
+        widgets.nth(i).scroll_into_view_if_needed()
+        widgets.nth(i).screenshot(path=str(SCREENSHOTS / f"{nb.stem}-widget-{i + 1}{suffix}.png"))
