@@ -114,28 +114,30 @@ def match_html(report: Any) -> str:
 
 
 def moduli_html(report: Any, *, width: int = 32, limit: int = 6) -> str:
-    """RSA moduli side by side, one column per item, coloured like its key in the match matrix.
+    """RSA moduli side by side: one column per distinct modulus, coloured like its key in the match matrix.
 
-    The modulus n is the public number the key, its CSRs and its certificates share: two columns
-    either agree from the first digit to the last or differ almost everywhere. Empty without RSA items.
+    The modulus n is the public number a key shares with its CSRs and certificates, so every item of a
+    column belongs to one key pair; two columns differ almost from the first digit. Empty without RSA items.
     """
-    cols = [(i, e) for i, g in enumerate(report.groups) for e in g.items if e.modulus_hex][:limit]
+    cols = [(i, g) for i, g in enumerate(report.groups) if any(e.modulus_hex for e in g.items)]
     if not cols:
         return ""
-    first = cols[0][1]
-    head = "".join(f"<th style='border-top:4px solid {PALETTE[i % len(PALETTE)]}'>{esc(e.label)}<br>"
-                   f"<span style='font-weight:normal'>{esc(e.key)}</span></th>" for i, e in cols)
+    shown = cols[:limit]
+    head = "".join(f"<th style='border-top:4px solid {PALETTE[i % len(PALETTE)]}'>key {i + 1} · {esc(g.key)}</th>"
+                   for i, g in shown)
+    items = "".join("<td>" + "<br>".join(esc(e.label) for e in g.items) + "</td>" for _, g in shown)
     body = "".join(
         f"<td class='csrlearn-mono' style='white-space:pre;border-left:4px solid {PALETTE[i % len(PALETTE)]}'>"
-        + esc("\n".join(e.modulus_hex[k:k + width] for k in range(0, len(e.modulus_hex), width))) + "</td>"
-        for i, e in cols)
-    md5 = "".join(f"<td class='csrlearn-mono'>{esc(e.modulus_md5)}</td>" for _, e in cols)
-    same = "".join("<td>—</td>" if n == 0 else
-                   ("<td class='csrlearn-good'>same modulus</td>" if e.modulus_hex == first.modulus_hex else
-                    "<td class='csrlearn-bad'>different modulus</td>") for n, (_, e) in enumerate(cols))
+        + esc("\n".join(h[k:k + width] for k in range(0, len(h), width))) + "</td>"
+        for i, g in shown for h in [next(e.modulus_hex for e in g.items if e.modulus_hex)])
+    md5 = "".join(f"<td class='csrlearn-mono'>{esc(next(e.modulus_md5 for e in g.items if e.modulus_md5))}</td>"
+                  for _, g in shown)
+    verdict = ("<div class='csrlearn-good'>one modulus: every RSA item here is the same key pair</div>"
+               if len(cols) == 1 else
+               f"<div class='csrlearn-bad'>{len(cols)} different moduli: {len(cols)} different RSA key pairs</div>")
+    more = f"<div>only the first {limit} of {len(cols)} moduli are shown</div>" if len(cols) > limit else ""
     return (_STYLE + "<div style='font-weight:bold;margin:8px 0 2px'>RSA moduli side by side "
-            "(openssl … -noout -modulus, in hex)</div><table class='csrlearn-table'>"
-            f"<tr><th></th>{head}</tr><tr><th>Modulus=</th>{body}</tr><tr><th>| openssl md5</th>{md5}</tr>"
-            f"<tr><th>vs. {esc(first.label)}</th>{same}</tr></table>"
-            + (f"<div>only the first {limit} of the RSA items are shown</div>"
-               if sum(1 for g in report.groups for e in g.items if e.modulus_hex) > limit else ""))
+            "(what openssl … -noout -modulus prints after Modulus=)</div>" + verdict
+            + "<div style='overflow-x:auto'><table class='csrlearn-table'>"
+            f"<tr><th></th>{head}</tr><tr><th>items</th>{items}</tr><tr><th>Modulus=</th>{body}</tr>"
+            f"<tr><th>| openssl md5</th>{md5}</tr></table></div>" + more)
