@@ -193,6 +193,9 @@ def _as_bytes(passphrase: str | bytes | None) -> bytes | None:
 
 def _parse(data: bytes, path: str | None, passphrase: bytes | None, check_keys: bool) -> list[Item]:
     w = where(path) or "<input>: "
+    if len(data) > MAX_FILE_SIZE:  # bytes and text get the same limit as files (read_file checks those)
+        raise InputError(f"{w}is {len(data):,} bytes, far larger than any key, CSR or certificate "
+                         f"(limit {MAX_FILE_SIZE:,}): is it the right data?", not_crypto=True)
     if not data.strip():
         raise InputError(f"{w}is empty: expected a PEM or DER key, CSR or certificate", not_crypto=True)
     data = _decode_text(data, w)
@@ -422,7 +425,7 @@ def _checked(items: list[Item], w: str, check_keys: bool = True) -> list[Item]:
     """
     from .keys import key_params
     for it in items:
-        what = it.kind.replace("_", " ")
+        what = "CSR" if it.kind == "csr" else it.kind.replace("_", " ")
         try:
             key_params(it.obj)  # the public key and its type (X25519 and DH keys cannot sign: refused)
             if check_keys and it.kind == "private_key":
@@ -608,6 +611,8 @@ def _sniff_der(der: bytes) -> str | None:
 
 
 def _short(e: Exception) -> str:
+    if isinstance(e, InternalError):  # its text is advice for cryptography's bug tracker, not for the reader
+        return "OpenSSL rejected the key data"
     text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return text[:120]
 
