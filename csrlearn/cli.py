@@ -44,7 +44,7 @@ def read_passphrase_file(path: str) -> bytes:
     data = read_file(path, limit=64 * 1024)
     line = data.split(b"\n", 1)[0].rstrip(b"\r")
     if not line:
-        raise InputError(f"{path}: the passphrase file is empty")
+        raise InputError(f"{path}: the passphrase file is empty: write the passphrase on its first line")
     return line
 
 

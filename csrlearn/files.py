@@ -113,7 +113,9 @@ def read_file(path: str | os.PathLike, *, limit: int = MAX_FILE_SIZE) -> bytes:
     except OSError as e:
         if e.errno == 40:  # ELOOP
             raise InputError(f"{p}: is a symbolic link loop: point the link at a real file") from None
-        raise InputError(f"{p}: cannot open it ({e.strerror})") from None
+        if e.errno == 20:  # ENOTDIR
+            raise InputError(f"{p}: a part of the path is a file, not a directory: check the path") from None
+        raise InputError(f"{p}: cannot open it ({e.strerror}): check the path and its permissions") from None
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
@@ -384,7 +386,8 @@ def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
             return [Item("public_key", serialization.load_der_public_key(data), path, "DER", 0)]
         except (ValueError, UnsupportedAlgorithm, InternalError) as e:
             raise InputError(f"{w}is a DER public key but corrupted or of an unknown type ({_short(e)})") from None
-    raise InputError(f"{w}is DER (ASN.1) but not a certificate, CSR or key that csrlearn knows, or it is corrupted")
+    raise InputError(f"{w}is DER (ASN.1) but not a certificate, CSR or key that csrlearn knows, or it is corrupted: "
+                     f"check it is the right file, or copy it again")
 
 
 def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | None, check_keys: bool) -> list[Item]:
@@ -404,7 +407,7 @@ def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | Non
     else:
         if passphrase is None:
             raise PassphraseError(f"{w}is a PKCS#12 file protected by a passphrase; give it with --passphrase-file")
-        raise PassphraseError(f"{w}wrong passphrase for this PKCS#12 file (or the file is corrupted)")
+        raise PassphraseError(f"{w}wrong passphrase for this PKCS#12 file (or the file is corrupted): check it and try again")
     items: list[Item] = []
     if p12.key is not None:
         items.append(Item("private_key", p12.key, path, "PKCS12", 0, encrypted=passphrase is not None))
