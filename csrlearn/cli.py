@@ -143,13 +143,12 @@ def cmd_new(args: argparse.Namespace) -> int:
     passphrase = _passphrase(args, str(key_path), confirm=True, required=True) if args.encrypt else None
     key = generate_key(args.key_type, bits=args.bits, curve=args.curve)
     csr = build_csr(key, subject, sans)
-    save_key(key, key_path, passphrase=passphrase, overwrite=args.force)
-    try:
-        save(csr, csr_path, overwrite=args.force)
-    except Exception:
-        if not args.force:
-            key_path.unlink(missing_ok=True)  # ours, just created: do not leave a key without its CSR
-        raise
+    # both files in one step: a full disk, a crash or a concurrent run never leaves a key without its
+    # CSR, nor replaces the previous key unless its new CSR is in place too
+    from cryptography.hazmat.primitives.serialization import Encoding
+    from .files import key_pem, write_group
+    write_group([(key_path, key_pem(key, passphrase=passphrase), 0o600),
+                 (csr_path, csr.public_bytes(Encoding.PEM), 0o644)], overwrite=args.force)
     print(f"wrote {key_path} (private key, {'encrypted, ' if passphrase else ''}mode 0600: keep it here, never send it)")
     print(f"wrote {csr_path} (CSR: send this one to your CA)")
     print(f"public key SHA-256 {fingerprint(key)}")

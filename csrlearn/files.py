@@ -8,6 +8,7 @@ typed ``Item`` objects; anything else is a ``CsrLearnError`` that names the file
 from __future__ import annotations
 
 import base64
+import contextlib
 import binascii
 import os
 import re
@@ -15,7 +16,7 @@ import secrets
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Iterator, Sequence, Union
 
 from cryptography import x509
 from cryptography.exceptions import InternalError, UnsupportedAlgorithm
@@ -24,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 
 from .errors import CsrLearnError, InputError, PassphraseError, UnsupportedKeyError, WouldOverwriteError, where
 
-__all__ = ["Item", "load", "load_one", "read_file", "save_key", "save", "write_atomic", "MAX_FILE_SIZE", "KINDS"]
+__all__ = ["Item", "load", "load_one", "read_file", "save_key", "save", "write_atomic", "write_group", "MAX_FILE_SIZE", "KINDS"]
 
 # Larger than any key, CSR, chain or PKCS#12 a server holds (a 150-certificate CA bundle is 220 KB),
 # small enough that a stray log file or image is refused at once: openssl spends minutes on a 5 MB file.
@@ -630,52 +631,109 @@ def write_atomic(path: str | os.PathLike, data: bytes, *, mode: int = 0o644, ove
     link fails if the name exists, so even two racing writers cannot replace each other's file.
     Symbolic links are never written through.
     """
-    target = Path(path)
+    return write_group([(path, data, mode)], overwrite=overwrite)[0]
+
+
+def write_group(entries: Sequence[tuple[str | os.PathLike, bytes, int]], *, overwrite: bool = False) -> list[Path]:
+    """Write several files of one directory as one step — a key and its CSR: all of them or none.
+
+    Every file is first written in full to a temporary name and flushed to disk (a full disk or a
+    crash stops here, with every old file untouched); only then are they put in place, under a lock
+    on the directory, so two runs at once cannot leave one's key beside the other's CSR. Without
+    ``overwrite`` a name taken meanwhile undoes the names this call had already placed.
+    """
+    targets = [Path(p) for p, _, _ in entries]
+    directory = targets[0].parent
+    if any(t.parent != directory for t in targets):
+        raise ValueError("write_group writes files of one directory")
+    for target in targets:
+        _check_target(target, overwrite)
+    staged: list[Path] = []
+    placed: list[Path] = []
+    target = targets[0]  # the one being written, for messages
+    try:
+        for target, (_, data, mode) in zip(targets, entries):
+            staged.append(_stage(target, data, mode))
+        with _dir_lock(directory):
+            for tmp, target in zip(staged, targets):
+                _check_target(target, overwrite)  # again, under the lock
+                if overwrite:
+                    os.replace(tmp, target)
+                else:
+                    try:
+                        os.link(tmp, target)  # atomic "create if absent"
+                    except FileExistsError:
+                        raise WouldOverwriteError(f"{target}: already exists (created meanwhile); csrlearn never "
+                                                  f"overwrites it: choose another name or pass --force") from None
+                placed.append(target)
+        _fsync_dir(directory)
+    except OSError as e:
+        if placed and overwrite:
+            raise CsrLearnError(f"{target}: writing failed ({e.strerror}) after "
+                                f"{', '.join(map(str, placed))} was replaced: run again") from None
+        raise CsrLearnError(f"{target}: writing failed ({e.strerror}); nothing was changed") from None
+    except BaseException:
+        if not overwrite:
+            for target in placed:  # ours, just created: never leave half a group behind
+                target.unlink(missing_ok=True)
+        raise
+    finally:
+        for tmp in staged:
+            try:
+                os.unlink(tmp)
+            except FileNotFoundError:
+                pass
+    return targets
+
+
+def _check_target(target: Path, overwrite: bool) -> None:
     if target.is_symlink():
         raise WouldOverwriteError(f"{target}: is a symbolic link; csrlearn never writes through a link: "
                                   f"remove it or choose another name")
+    if target.is_dir():
+        raise WouldOverwriteError(f"{target}: is a directory: choose another name")
     if not overwrite and target.exists():
         raise WouldOverwriteError(f"{target}: already exists; csrlearn never overwrites it: choose another name "
                                   f"or pass --force (overwrite=True)")
-    if target.exists() and target.is_dir():
-        raise WouldOverwriteError(f"{target}: is a directory")
+
+
+def _stage(target: Path, data: bytes, mode: int) -> Path:
+    """``data`` in a new hidden file beside ``target``, mode exact from the first byte, flushed to disk."""
     directory = target.parent
-    tmp = directory / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    tmp = directory / f".{target.name}.{os.urandom(6).hex()}.tmp"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(tmp, flags, mode)
     except OSError as e:
         raise CsrLearnError(f"{target}: cannot write in {directory or '.'} ({e.strerror}); nothing was changed") from None
     try:
-        try:
-            os.fchmod(fd, mode)  # the umask may have removed bits, never added: make it exact
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # atomic "create if absent"
-            except FileExistsError:
-                raise WouldOverwriteError(f"{target}: already exists (created meanwhile); csrlearn never "
-                                          f"overwrites it: choose another name or pass --force") from None
-            except OSError:  # a file system without hard links: a rename, after one more check
-                if target.exists():
-                    raise WouldOverwriteError(f"{target}: already exists; choose another name or pass --force") from None
-                os.rename(tmp, target)
-        _fsync_dir(directory)
-    except OSError as e:
-        raise CsrLearnError(f"{target}: writing failed ({e.strerror}); nothing was changed") from None
+        os.fchmod(fd, mode)  # the umask may have removed bits, never added: make it exact
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    return tmp
+
+
+@contextlib.contextmanager
+def _dir_lock(directory: Path) -> Iterator[None]:
+    """An exclusive flock on the directory itself (no lock file to leave behind); a no-op where unsupported."""
+    try:
+        import fcntl
+        fd = os.open(directory or ".", os.O_RDONLY)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-    return target
+        os.close(fd)  # closing releases the lock
 
 
 def _fsync_dir(directory: Path) -> None:
