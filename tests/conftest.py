@@ -45,3 +45,24 @@ def openssl_key_csr_cert(tmp: Path, kind: str, name: str = "site", cn: str = "ww
                 "-subj", f"/C=US/O=Acme/CN={cn}", "-addext", f"subjectAltName=DNS:{cn}")
     run_openssl("req", "-x509", "-key", str(key), "-in", str(csr), "-out", str(crt), "-days", "30")
     return {"key": key, "csr": csr, "crt": crt}
+
+
+# Secret hygiene: no test may print a private key. Every test's captured stdout, stderr and log,
+# and its failure report, are scanned for a PEM private-key block with its base64 body; a hit fails
+# the test and replaces its report (so the key is not repeated in the log either).
+PRIVATE_PEM_IN_LOG = __import__("re").compile(
+    r"-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----\s*(?:[\w-]+:[^\n]*\n\s*)*[A-Za-z0-9+/=]{40,}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    texts = [content for _, content in report.sections]
+    if report.failed:
+        texts.append(report.longreprtext)
+    if any(PRIVATE_PEM_IN_LOG.search(t) for t in texts):
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} ({report.when}): a private-key PEM block appeared in this test's output, "
+                           f"log or failure report: never print keys (mask them as the notebooks do)")
+        report.sections = [(title, "[hidden: it held a private key]") for title, _ in report.sections]

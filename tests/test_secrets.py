@@ -15,6 +15,7 @@ import re
 import select
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -353,3 +354,30 @@ def test_the_notebook_scanner_finds_a_key():
     assert PRIVATE_PEM.search(pem)
     assert not PRIVATE_PEM.search("-----BEGIN PRIVATE KEY-----\n[… 5 lines hidden …]\n-----END PRIVATE KEY-----\n")
     assert not PRIVATE_PEM.search("Three files: PKCS#8 PEM (`BEGIN PRIVATE KEY`) and `-----BEGIN RSA PRIVATE KEY-----`")
+
+
+def test_every_test_log_is_scanned_for_private_keys(tmp_path):
+    """conftest's hook fails a test that prints a private key (stdout, or logging) and keeps the key out of the report."""
+    import shutil
+    shutil.copy(Path(__file__).parent / "conftest.py", tmp_path / "conftest.py")
+    (tmp_path / "test_leaky.py").write_text(textwrap.dedent('''
+        import logging
+        from cryptography.hazmat.primitives import serialization as S
+        from cryptography.hazmat.primitives.asymmetric import ec
+        PEM = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            S.Encoding.PEM, S.PrivateFormat.PKCS8, S.NoEncryption()).decode()
+
+        def test_prints_a_key():
+            print(PEM)
+
+        def test_logs_a_key():
+            logging.getLogger("x").warning(PEM)
+
+        def test_prints_a_masked_key():
+            print(PEM.splitlines()[0] + "\\n[… hidden …]\\n" + PEM.splitlines()[-1])
+        '''))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rA", str(tmp_path)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "2 failed, 1 passed" in proc.stdout, proc.stdout[-2000:]
+    assert proc.stdout.count("a private-key PEM block appeared") >= 2
+    assert not PRIVATE_PEM.search(proc.stdout + proc.stderr), "the key leaked into the report"
