@@ -30,6 +30,10 @@ _EXPORTS = {
     "modulus": "match", "openssl_modulus_line": "match", "modulus_md5": "match", "fingerprint": "match",
     "match": "match", "MatchReport": "match",
     "TrainingCA": "ca",
+    "lint": "lint", "Finding": "lint", "Findings": "lint",
+    "byte_map": "asn1", "ByteMap": "asn1", "Asn1Node": "asn1",
+    "prove": "prove", "Proof": "prove",
+    "openssl_recipe": "recipe",
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
@@ -75,3 +79,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .keys import KeyParams, generate_key, key_params
     from .match import MatchReport, fingerprint, match, modulus, modulus_md5, openssl_modulus_line
     from .names import Subject, parse_san, parse_sans
+    from .asn1 import Asn1Node, ByteMap, byte_map
+    from .lint import Finding, Findings, lint
+    from .prove import Proof, prove
+    from .recipe import openssl_recipe

@@ -141,3 +141,195 @@ def moduli_html(report: Any, *, width: int = 32, limit: int = 6) -> str:
             + "<div style='overflow-x:auto'><table class='csrlearn-table'>"
             f"<tr><th></th>{head}</tr><tr><th>items</th>{items}</tr><tr><th>Modulus=</th>{body}</tr>"
             f"<tr><th>| openssl md5</th>{md5}</tr></table></div>" + more)
+
+
+# ------------------------------------------------------------------------------------------ lint, asn1, prove
+# Views for csrlearn.lint (Findings), csrlearn.asn1 (ByteMap) and csrlearn.prove (Proof).
+
+_SEVERITY_STYLE = {"error": ("#b00020", "✖"), "warning": ("#b35c00", "▲"), "info": ("#0072B2", "ℹ")}
+
+
+def findings_text(findings: Any, *, title: str | None = None) -> str:
+    """Lint findings for a terminal: one block per finding, errors first; ``OK`` when there are none."""
+    lines = [title] if title else []
+    if not findings:
+        lines.append("no findings: a public CA should accept this CSR")
+        return "\n".join(lines)
+    for f in findings:
+        lines.append(f"{f.severity.upper():7} {f.code}: {f.message}")
+        lines.append(f"        why: {f.why}")
+        lines.append(f"        fix: {f.fix}")
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
+    lines.append(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    return "\n".join(lines)
+
+
+def findings_html(findings: Any, *, title: str | None = None) -> str:
+    """Lint findings as a table: severity (coloured), code, what is wrong, why it matters, how to fix it."""
+    parts = [_STYLE]
+    if title:
+        parts.append(f"<div style='font-weight:bold;margin:4px 0'>{esc(title)}</div>")
+    if not findings:
+        parts.append("<div class='csrlearn-good'>✔ no findings: a public CA should accept this CSR</div>")
+        return "".join(parts)
+    parts.append("<table class='csrlearn-table'><tr><th>severity</th><th>code</th><th>finding</th><th>why it matters</th>"
+                 "<th>how to fix it</th></tr>")
+    for f in findings:
+        colour, mark = _SEVERITY_STYLE.get(f.severity, ("#333", "•"))
+        parts.append(f"<tr><td style='color:{colour};font-weight:bold;white-space:nowrap'>{mark} {esc(f.severity)}</td>"
+                     f"<td class='csrlearn-mono' style='white-space:nowrap'>{esc(f.code)}</td><td>{esc(f.message)}</td>"
+                     f"<td>{esc(f.why)}</td><td>{esc(f.fix)}</td></tr>")
+    parts.append("</table>")
+    return "".join(parts)
+
+
+def _tint(colour: str, alpha: float) -> str:
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def _bytemap_sections(m: Any) -> tuple[list[int | None], list[int]]:
+    """Which coloured section each node belongs to, and the node index that starts each section.
+
+    Sections are the top-level fields (version, subject, public key, attributes, signature...); the
+    certificationRequestInfo / tbsCertificate wrapper is opened so its fields get their own colours.
+    """
+    parents = m.parents()
+    expand = {i for i, n in enumerate(m.nodes) if n.depth == 1 and n.name in ("certificationRequestInfo", "tbsCertificate")}
+    section: list[int | None] = [None] * len(m.nodes)
+    starts: list[int] = []
+    for i, n in enumerate(m.nodes):
+        p = parents[i]
+        if (n.depth == 1 and i not in expand) or (n.depth == 2 and p in expand):
+            starts.append(i)
+            section[i] = len(starts) - 1
+        elif p is not None:
+            section[i] = section[p]
+    return section, starts
+
+
+def _node_label(n: Any) -> str:
+    return f"{n.name} ({n.tag})" if n.name else n.tag
+
+
+def bytemap_text(m: Any) -> str:
+    """An indented tree like ``openssl asn1parse -i``: offset, header+content length, field name, type, value."""
+    kind = m.kind.replace("_", " ")
+    lines = [f"{kind} — {len(m.der)} bytes of DER, {len(m.nodes)} ASN.1 elements" + (f" ({m.source})" if m.source else ""),
+             "offset  hdr+len    field (type) = value"]
+    for n in m.nodes:
+        value = f" = {n.value}" if n.value else ""
+        lines.append(f"{n.offset:6}  {n.header_length:>3}+{n.length:<6} {'  ' * n.depth}{_node_label(n)}{value}")
+    return "\n".join(lines)
+
+
+_BYTEMAP_STYLE = ("<style>.csrlearn-hex{font-family:monospace;font-size:12px;border-collapse:collapse}"
+                  ".csrlearn-hex td{padding:1px 4px;vertical-align:top;border-bottom:1px solid #eee}"
+                  ".csrlearn-hex .hdr{font-weight:bold;text-decoration:underline}"
+                  ".csrlearn-hexdump{font-family:monospace;font-size:12px;line-height:1.6;white-space:pre}"
+                  ".csrlearn-hexdump span{border-radius:2px}</style>")
+
+
+def bytemap_html(m: Any, *, max_nodes: int = 600, max_bytes: int = 8192) -> str:
+    """The byte map for notebooks: a legend, a field-by-field table with each field's bytes, and a hex dump.
+
+    Colours mark the top-level sections (subject, public key, signature...); bold underlined bytes are
+    tag and length headers; hovering a byte in the hex dump names the field it belongs to. Secret
+    private-key bytes are masked with ``••``.
+    """
+    section, starts = _bytemap_sections(m)
+    parents = m.parents()
+    paths: list[str] = []
+    for i, n in enumerate(m.nodes):
+        p = parents[i]
+        paths.append((paths[p] + " › " if p is not None else "") + (n.name or n.tag))
+
+    def colour(i: int, alpha: float) -> str:
+        s = section[i]
+        return _tint(PALETTE[s % len(PALETTE)], alpha) if s is not None else "rgba(150,150,150,%s)" % alpha
+
+    kind = m.kind.replace("_", " ")
+    parts = [_STYLE, _BYTEMAP_STYLE,
+             f"<div style='font-weight:bold;margin:4px 0'>{esc(kind.capitalize())} — {len(m.der)} bytes of DER, "
+             f"{len(m.nodes)} ASN.1 elements{' — ' + esc(m.source) if m.source else ''}</div>",
+             "<div style='margin:4px 0'>"]
+    for k, i in enumerate(starts):
+        parts.append(f"<span style='background:{colour(i, 0.35)};padding:1px 6px;margin-right:4px;border-radius:3px'>"
+                     f"{esc(m.nodes[i].name or m.nodes[i].tag)}</span>")
+    parts.append("</div><div style='font-size:12px;color:#555'>Each element is a Tag byte, a Length, then its content. "
+                 "<b><u>Bold underlined</u></b> bytes are tag and length headers; the rest is content.</div>")
+
+    # 1. field by field: every element with its own bytes (a container shows only its header)
+    parts.append("<table class='csrlearn-hex'><tr><th>offset</th><th>bytes</th><th>field</th><th>value</th></tr>")
+    for i, n in enumerate(m.nodes[:max_nodes]):
+        hdr = m.der[n.offset:n.offset + n.header_length].hex(" ").upper()
+        if n.has_children:
+            body = f"<span style='color:#777'>… {n.length} bytes below</span>"
+        elif n.secret:
+            body = f"{'•• ' * min(n.length, 8)}<span style='color:#777'>({n.length} secret bytes not shown)</span>"
+        else:
+            content = m.der[n.content_offset:n.end]
+            body = esc(content[:24].hex(" ").upper()) + (f" <span style='color:#777'>… +{len(content) - 24}</span>"
+                                                        if len(content) > 24 else "")
+        hdr_html = f"<span class='hdr'>{esc(hdr)}</span> " if hdr else ""
+        parts.append(f"<tr><td>{n.offset}</td><td style='background:{colour(i, 0.22)}'>{hdr_html}{body}</td>"
+                     f"<td style='padding-left:{4 + 14 * n.depth}px;white-space:nowrap'><b>{esc(n.name)}</b> "
+                     f"<span style='color:#666'>{esc(n.tag)}</span></td><td>{esc(n.value)}</td></tr>")
+    parts.append("</table>")
+    if len(m.nodes) > max_nodes:
+        parts.append(f"<div>… {len(m.nodes) - max_nodes} more elements not shown</div>")
+
+    # 2. the hex dump: 16 bytes a line, each run of bytes coloured by its field, with a tooltip naming it
+    owner = [0] * len(m.der)
+    is_header = [False] * len(m.der)
+    for i, n in enumerate(m.nodes):
+        for b in range(n.offset, n.content_offset):
+            owner[b], is_header[b] = i, True
+        if not n.has_children:
+            for b in range(n.content_offset, n.end):
+                owner[b] = i
+    shown = min(len(m.der), max_bytes)
+    lines = []
+    for row in range(0, shown, 16):
+        cells, text = [], []
+        b = row
+        while b < min(row + 16, shown):
+            i, hdr = owner[b], is_header[b]
+            run_end = b
+            while run_end < min(row + 16, shown) and owner[run_end] == i and is_header[run_end] == hdr:
+                run_end += 1
+            n = m.nodes[i]
+            secret = n.secret and not hdr
+            hexes = " ".join("••" if secret else f"{x:02X}" for x in m.der[b:run_end])
+            chars = "".join("•" if secret else (chr(x) if 32 <= x < 127 else ".") for x in m.der[b:run_end])
+            tip = esc(f"{n.offset}: {paths[i]} ({n.tag}){' header' if hdr else ''}"
+                      + (f" = {n.value}" if n.value and not hdr else ""))
+            style = f"background:{colour(i, 0.45 if hdr else 0.22)}" + (";font-weight:bold;text-decoration:underline"
+                                                                        if hdr else "")
+            cells.append(f"<span title='{tip}' style='{style}'>{hexes}</span>")
+            text.append(f"<span title='{tip}' style='background:{colour(i, 0.22)}'>{esc(chars)}</span>")
+            b = run_end
+        pad = "   " * (16 - (min(row + 16, shown) - row))
+        lines.append(f"{row:06X}  {' '.join(cells)}{pad}  {''.join(text)}")
+    parts.append("<details open><summary>hex dump (hover a byte to see its field)</summary>"
+                 f"<div class='csrlearn-hexdump'>{chr(10).join(lines)}</div></details>")
+    if len(m.der) > shown:
+        parts.append(f"<div>… {len(m.der) - shown} more bytes not shown</div>")
+    return "".join(parts)
+
+
+def proof_text(proof: Any) -> str:
+    """One verdict line and the facts behind it."""
+    head = "PROVEN: " if proof.ok else "NOT PROVEN: "
+    lines = [head + proof.reason]
+    for k, v in proof.rows():
+        lines.append(f"  {k}: {v}")
+    return "\n".join(lines)
+
+
+def proof_html(proof: Any) -> str:
+    cls, head = ("csrlearn-good", "✔ PROVEN") if proof.ok else ("csrlearn-bad", "✖ NOT PROVEN")
+    return (f"<div class='{cls}' style='font-size:15px;margin:4px 0'>{head}</div>"
+            f"<div style='margin:4px 0'>{esc(proof.reason)}</div>"
+            + html_table([(k, f"<span class='csrlearn-mono'>{esc(v)}</span>" if "SHA-256" in k or "challenge" in k
+                           else esc(v)) for k, v in proof.rows()], raw=True))

@@ -19,12 +19,12 @@ import html
 import os
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable
 
 import ipywidgets as W
 
 import csrlearn
-from .errors import CsrLearnError, WouldOverwriteError
+from .errors import CsrLearnError
 
 __all__ = ["CsrBuilder", "CsrInspector", "Matcher", "MismatchPlayground"]
 
@@ -43,6 +43,10 @@ _CSS = (
     ".csrlearn-verdict-match{color:#fff;background:#1b7f3b}.csrlearn-verdict-mismatch{color:#fff;background:#b00020}"
     ".csrlearn-verdict-error{color:#fff;background:#8a4b00}.csrlearn-verdict-empty{color:#444;background:#eee}"
     ".csrlearn-hint{color:#555;font-family:system-ui,sans-serif;font-size:12px}"
+    ".csrlearn-warn{color:#6b3d00;background:#fff4e0;border:1px solid #f0c98a;padding:6px 10px;border-radius:4px;"
+    "font-family:system-ui,sans-serif;font-size:13px}"
+    # ipywidgets gives HTML areas the line height of one input row (28 px): tables of prose need less
+    ".csrlearn-form .widget-html-content{line-height:1.45}"
     "</style>")
 
 
@@ -59,8 +63,9 @@ def _error_html(exc: BaseException) -> str:
             f"<details><summary>traceback (please report it)</summary><pre>{_esc(tb)}</pre></details></div>")
 
 
-def _ok_html(message: str) -> str:
-    return f"{_CSS}<div class='csrlearn-ok'>{_esc(message)}</div>"
+def _ok_html(message: str, *, warn: bool = False) -> str:
+    """A status line: green when all is well, amber when it worked but lint found something to fix."""
+    return f"{_CSS}<div class='csrlearn-{'warn' if warn else 'ok'}'>{_esc(message)}</div>"
 
 
 def _pre(text: str) -> str:
@@ -77,6 +82,11 @@ def _verdict_html(verdict: str, detail: str = "") -> str:
     word = {"match": "MATCH", "mismatch": "MISMATCH", "error": "ERROR"}.get(verdict, "")
     text = f"{word}: {detail}" if word and detail else (word or detail)
     return f"{_CSS}<span class='csrlearn-verdict csrlearn-verdict-{verdict or 'empty'}'>{_esc(text)}</span>"
+
+
+def _scroll(fragment: str) -> str:
+    """Wide tables (many keys) scroll sideways inside the widget instead of being cut off."""
+    return f"<div style='overflow-x:auto;max-width:100%'>{fragment}</div>"
 
 
 def _uploaded(upload: W.FileUpload) -> list[tuple[str, bytes]]:
@@ -167,6 +177,7 @@ class CsrBuilder(_Form):
             W.HBox([self.generate]), self.status, self.outputs,
         ])
         self.add_class("csrlearn-builder")
+        self.add_class("csrlearn-form")
 
     @property
     def csr_pem(self) -> str:
@@ -207,13 +218,18 @@ class CsrBuilder(_Form):
         self.pem.value = _pre(self.csr_pem)
         info = csrlearn.describe(csr)
         self.summary.value = info._repr_html_()
-        self.lint.value = _findings_html(_lint(csr))
-        self.recipe.value = _recipe_html(subject, sans, self.key_type.value, self.bits.value, self.curve.value,
-                                         bool(self.passphrase.value))
+        findings = csrlearn.lint(csr)
+        self.lint.value = findings._repr_html_()
+        recipe = csrlearn.openssl_recipe(subject, sans, key_type=self.key_type.value, bits=self.bits.value,
+                                         curve=self.curve.value, encrypt=bool(self.passphrase.value),
+                                         name=_file_stem(subject, sans))
+        self.recipe.value = ("<div class='csrlearn-hint'>the same key and CSR with openssl alone "
+                             "(paste it into a shell on the server):</div>" + _pre(recipe))
         if not self.name.value.strip():
             self.name.placeholder = _file_stem(subject, sans)
         self.status.value = _ok_html(f"made a {info.key} key and a CSR for {info.subject or sans[0]} — "
-                                     f"SPKI SHA-256 {info.spki_sha256[:16]}…")
+                                     f"SPKI SHA-256 {info.spki_sha256[:16]}… · {_lint_summary(findings)}",
+                                     warn=bool(findings.errors or findings.warnings))
         return csr
 
     def save(self) -> tuple[Path, Path]:
@@ -225,11 +241,11 @@ class CsrBuilder(_Form):
             raise csrlearn.InputError(f"{directory}: no such directory: create it first or pick another")
         stem = self.name.value.strip() or self.name.placeholder or "request"
         key_path, csr_path = directory / f"{stem}.key", directory / f"{stem}.csr"
-        for p in (key_path, csr_path):  # check both first, so a refusal never leaves half a pair behind
-            if p.exists() or p.is_symlink():
-                raise WouldOverwriteError(f"{p}: already exists; csrlearn never overwrites it: choose another name")
-        csrlearn.save_key(self.key, key_path, passphrase=self.passphrase.value or None)
-        csrlearn.save(self.csr, csr_path)
+        # both files or neither (never half a pair), key 0600 from its first byte, nothing overwritten:
+        # the same write as `csrlearn new`
+        from .files import key_pem, write_group
+        write_group([(key_path, key_pem(self.key, passphrase=self.passphrase.value or None), 0o600),
+                     (csr_path, self.csr_pem.encode("ascii"), 0o644)])
         how = "encrypted with your passphrase" if self.passphrase.value else "not encrypted"
         self.save_status.value = _ok_html(f"saved {key_path} (mode 0600, {how}) and {csr_path}")
         return key_path, csr_path
@@ -244,38 +260,22 @@ class CsrBuilder(_Form):
             self.save_status.value = _error_html(e)
 
 
+def _lint_summary(findings: Any) -> str:
+    """``lint: 1 error, 2 warnings (see the Lint tab)`` or ``lint: no findings``."""
+    counts = [(sum(1 for f in findings if f.severity == s), s) for s in ("error", "warning", "info")]
+    parts = [f"{n} {s}{'s' if n != 1 else ''}" for n, s in counts if n]
+    return f"lint: {', '.join(parts)} (see the Lint tab)" if parts else "lint: no findings"
+
+
 def _file_stem(subject: Any, sans: list[str]) -> str:
     raw = subject.common_name or (sans[0] if sans else "request")
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in raw.replace("*", "star")) or "request"
 
 
-def _lint(csr: Any) -> list[Any] | None:
-    lint = getattr(csrlearn, "lint", None) if "lint" in csrlearn.__all__ else None
-    return None if lint is None else list(lint(csr))
-
-
-def _findings_html(findings: list[Any] | None) -> str:
-    """Lint findings as a table: severity, code, what, why it matters, how to fix."""
-    if findings is None:
-        return "<i>lint is not available in this version of csrlearn</i>"
-    if not findings:
-        return _ok_html("lint: no findings — a CA should accept this request")
-    from .render import html_table
-    colour = {"error": "#b00020", "warning": "#8a4b00", "info": "#0072B2"}
-    rows = [(f.severity, f"<b style='color:{colour.get(f.severity, '#000')}'>{_esc(f.code)}</b>",
-             _esc(f.message), _esc(f.why), _esc(f.fix)) for f in findings]
-    return html_table(rows, header=("severity", "code", "finding", "why it matters", "fix"), raw=True)
-
-
-def _recipe_html(subject: Any, sans: list[str], key_type: str, bits: int, curve: str, encrypt: bool) -> str:
-    if "openssl_recipe" not in csrlearn.__all__:
-        return "<i>the openssl recipe is not available in this version of csrlearn</i>"
-    text = csrlearn.openssl_recipe(subject, csrlearn.parse_sans(sans), key_type=key_type, bits=bits, curve=curve,
-                                   encrypt=encrypt, name=_file_stem(subject, sans))
-    return ("<div class='csrlearn-hint'>the same key and CSR with openssl alone:</div>" + _pre(str(text)))
-
-
 # ----------------------------------------------------------------------------------------- CSR inspector
+
+_PASTE_HINT = "-----BEGIN CERTIFICATE REQUEST-----\n…\n-----END CERTIFICATE REQUEST-----"
+
 
 class CsrInspector(_Form):
     """Paste a PEM block or upload a file (PEM or DER): every field decoded, lint hints, the annotated bytes.
@@ -285,10 +285,9 @@ class CsrInspector(_Form):
     """
 
     def __init__(self, text: str = "") -> None:
+        """``text``: PEM to start with (decoded at once); the learner can replace it or upload a file."""
         self.items: list[Any] = []
-        self.text = W.Textarea(text, placeholder="-----BEGIN CERTIFICATE REQUEST-----\n…\n"
-                               "-----END CERTIFICATE REQUEST-----",
-                               layout=W.Layout(width="620px", height="150px"))
+        self.text = W.Textarea(text, placeholder=_PASTE_HINT, layout=W.Layout(width="620px", height="150px"))
         self.upload = W.FileUpload(accept="", multiple=False, description="Upload a file")
         self.passphrase = W.Password("", description="Passphrase", placeholder="only for an encrypted key",
                                      style={"description_width": "80px"}, layout=W.Layout(width="330px"))
@@ -297,20 +296,28 @@ class CsrInspector(_Form):
         self.table = W.HTML()
         self.lint = W.HTML()
         self.byte_map = W.HTML()
+        self.outputs = W.Tab(children=[self.table, self.lint, self.byte_map])
+        self.outputs.titles = ("Decoded", "Lint", "Byte map")
         # bytes: pasted text is content, never a path on the server
         self.decode.on_click(self._on(lambda: self.inspect(self.text.value.encode("utf-8"), name="pasted")))
         self.upload.observe(self._on(self._inspect_upload), names="value")
         super().__init__([
             _title("CSR inspector", "paste a CSR, certificate or key (PEM), or upload a file (PEM or DER)"),
-            self.text, W.HBox([self.decode, self.upload, self.passphrase]), self.status,
-            self.table, self.lint, self.byte_map,
+            self.text, W.HBox([self.decode, self.upload, self.passphrase]), self.status, self.outputs,
         ])
         self.add_class("csrlearn-inspector")
+        self.add_class("csrlearn-form")
+        if text.strip():  # given text is decoded at once, so the notebook opens on a filled-in example
+            self._run(lambda: self.inspect(text.encode("utf-8"), name="pasted"))
 
     def _inspect_upload(self) -> None:
         files = _uploaded(self.upload)
         if files:
             name, data = files[0]
+            # show a PEM upload in the text box (to read and edit); a binary (DER) file is named instead
+            is_pem = b"-----BEGIN" in data[:4096] and data.isascii()
+            self.text.value = data.decode("ascii") if is_pem else ""
+            self.text.placeholder = _PASTE_HINT if is_pem else f"(uploaded {name}: binary DER, decoded below)"
             self.inspect(data, name=name)
 
     def inspect(self, source: str | bytes | os.PathLike, *, name: str | None = None) -> list[Any]:
@@ -325,13 +332,15 @@ class CsrInspector(_Form):
         self.items = items
         self.table.value = "".join(csrlearn.describe(i)._repr_html_() for i in items)
         csrs = [i for i in items if i.kind == "csr"]
-        self.lint.value = "".join(f"<div style='margin-top:8px'><b>Lint — {_esc(i.name)}</b></div>"
-                                  + _findings_html(_lint(i.obj)) for i in csrs)
-        first = next((i for i in items if i.kind in ("csr", "certificate")), None)
-        if first is not None and "byte_map" in csrlearn.__all__:
-            self.byte_map.value = csrlearn.byte_map(first.obj)._repr_html_()
+        findings = [csrlearn.lint(i) for i in csrs]
+        self.lint.value = ("".join(f._repr_html_() for f in findings) if csrs else
+                           "<i>lint checks CSRs; this input holds none</i>")
+        # the byte map of the first item (a key's secret bytes are masked by the library)
+        self.byte_map.value = csrlearn.byte_map(items[0])._repr_html_()
         kinds = ", ".join(i.kind.replace("_", " ") for i in items)
-        self.status.value = _ok_html(f"{name or 'input'}: {len(items)} item(s): {kinds}")
+        lint = "".join(f" · {_lint_summary(f)}" for f in findings)
+        self.status.value = _ok_html(f"{name or 'input'}: {len(items)} item(s): {kinds}{lint}",
+                                     warn=any(f.errors or f.warnings for f in findings))
         return items
 
 
@@ -356,8 +365,10 @@ class Matcher(_Form):
         self.path = W.Text("", placeholder="/etc/ssl/private/server.key (a file or a directory)",
                            layout=W.Layout(width="520px"))
         self.add_path = W.Button(description="Add path", icon="folder-open")
+        # sent when the learner presses Enter or leaves the box, not per keystroke (each try runs the KDF)
         self.passphrase = W.Password("", description="Passphrase", placeholder="only for encrypted keys",
-                                     style={"description_width": "80px"}, layout=W.Layout(width="330px"))
+                                     continuous_update=False, style={"description_width": "80px"},
+                                     layout=W.Layout(width="330px"))
         self.clear = W.Button(description="Clear", icon="trash")
         self.status = W.HTML()
         self.files = W.HTML()
@@ -379,6 +390,7 @@ class Matcher(_Form):
             self.status, self.files, self.verdict, self.matrix, self.moduli,
         ])
         self.add_class("csrlearn-matcher")
+        self.add_class("csrlearn-form")
         if paths:
             self._run(lambda: self.add(*paths))
 
@@ -416,6 +428,7 @@ class Matcher(_Form):
         """Forget every file."""
         self.sources.clear()
         self.report = None
+        self.upload.value = ()  # so the same files can be uploaded again
         self.files.value = self.matrix.value = self.moduli.value = ""
         self.verdict.value = _verdict_html("", "add two or more files to compare")
 
@@ -428,11 +441,12 @@ class Matcher(_Form):
                             + ", ".join(_esc(n) for n in self.sources) + "</div>")
         report = csrlearn.match(dict(self.sources), passphrase=self.passphrase.value or None)
         self.report = report
-        detail = {"match": f"all {len(report.entries)} item(s) share one public key",
+        detail = {"match": f"all {len(report.entries)} items share one public key" if len(report.entries) > 1
+                  else "only one item so far: add the file it should match",
                   "mismatch": f"{len(report.groups)} different public keys among {len(report.entries)} items",
                   "error": "; ".join(e for _, e in report.errors) or "nothing to compare"}[report.verdict]
         self.verdict.value = _verdict_html(report.verdict, detail)
-        self.matrix.value = report._repr_html_()
+        self.matrix.value = _scroll(report._repr_html_())
         from .render import moduli_html
         self.moduli.value = moduli_html(report)
         return report
@@ -479,6 +493,7 @@ class MismatchPlayground(_Form):
             self.renew, self.ec_cert, self.wrong_order, self.status, self.verdict, self.files, self.matrix,
         ])
         self.add_class("csrlearn-playground")
+        self.add_class("csrlearn-form")
         self._run(self.refresh)
 
     def files_on_server(self) -> dict[str, bytes]:

@@ -274,6 +274,11 @@ def test_notebook_runs_in_chromium(lab, lab_page, mismatched_pair, nb):
             builder.locator("button", has_text="Generate key and CSR").click()
             builder.locator(".csrlearn-ok", has_text="made a").wait_for(timeout=30_000)
             assert "BEGIN CERTIFICATE REQUEST" in builder.locator(".csrlearn-pem").first.inner_text()
+            builder.locator(".lm-TabBar-tab", has_text="openssl").click()  # the recipe tab renders
+            builder.locator(".csrlearn-pem", has_text="openssl req").wait_for(timeout=10_000)
+        for inspector in page.locator(".csrlearn-inspector").all():
+            inspector.locator(".lm-TabBar-tab", has_text="Lint").click()
+            inspector.locator(".csrlearn-table, .csrlearn-good, i").first.wait_for(timeout=10_000)
         for playground in page.locator(".csrlearn-playground").all():  # a toggle updates the verdict
             playground.locator("label", has_text="renew with a new key").click()
             playground.locator(".csrlearn-verdict", has_text="MISMATCH").wait_for(timeout=30_000)

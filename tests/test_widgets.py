@@ -36,7 +36,9 @@ def _html_values(widget) -> str:
 
 def _text(html: str) -> str:
     """The visible text of an HTML fragment (style blocks and tags removed)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.S)))
+    import html as _html
+    text = re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", html, flags=re.S))
+    return re.sub(r"\s+", " ", _html.unescape(text))
 
 
 def _upload_value(name: str, data: bytes) -> tuple[dict, ...]:
@@ -153,8 +155,8 @@ def test_builder_never_displays_the_private_key():
     b = CsrBuilder()
     b.passphrase.value = "correct horse battery"
     b.generate.click()
-    shown = "\n".join(v for v in _html_values(b).split("\n"))
-    assert "PRIVATE KEY" not in shown.replace(b.passphrase.value, "")
+    shown = _html_values(b)
+    assert "PRIVATE KEY" not in shown
     assert shown.count("correct horse battery") == 1  # only the password box's own value
 
 
@@ -334,7 +336,7 @@ def test_matcher_mismatch_shows_verdict_matrix_and_explanation(tmp_path):
 
 
 def test_matcher_shows_rsa_moduli_as_openssl_prints_them(tmp_path, openssl):
-    """The moduli side by side are exactly openssl's -modulus hex, each with its md5, marked different."""
+    """The moduli side by side are exactly openssl's -modulus hex, each with its md5, said to differ."""
     a = openssl_key_csr_cert(tmp_path, "rsa", name="a")
     b = openssl_key_csr_cert(tmp_path, "rsa", name="b")
     m = Matcher([a["key"], b["crt"]])
@@ -342,14 +344,16 @@ def test_matcher_shows_rsa_moduli_as_openssl_prints_them(tmp_path, openssl):
     for path, cmd in ((a["key"], "rsa"), (b["crt"], "x509")):
         line = openssl(cmd, "-in", str(path), "-noout", "-modulus").stdout.decode().strip()
         assert line.startswith("Modulus=") and line[len("Modulus="):] in shown
-    assert "differentmodulus" in shown
+    assert "2differentmoduli" in shown
 
 
 def test_matcher_moduli_agree_for_a_matching_pair(tmp_path):
-    """For a key and its own CSR the moduli table says 'same modulus'."""
+    """For a key and its own CSR the moduli view shows one modulus shared by both."""
     f = openssl_key_csr_cert(tmp_path, "rsa")
     m = Matcher([f["key"], f["csr"]])
-    assert "same modulus" in _text(m.moduli.value) and "different modulus" not in _text(m.moduli.value)
+    shown = _text(m.moduli.value)
+    assert "one modulus: every RSA item here is the same key pair" in shown and "different moduli" not in shown
+    assert m.moduli.value.count("<th>Modulus=</th>") == 1 and f["key"].name in shown and f["csr"].name in shown
 
 
 def test_matcher_has_no_moduli_for_ec(tmp_path):
@@ -489,3 +493,106 @@ def test_playground_files_are_real_pem_openssl_reads(tmp_path, openssl):
         path.write_bytes(data)
         cmd = {"server.key": "pkey", "server.csr": "req", "fullchain.pem": "x509"}[name]
         openssl(cmd, "-in", str(path), "-noout")
+
+
+# ------------------------------------------------------------------------------ lint, recipe, byte map
+
+def test_builder_lint_tab_lists_the_findings():
+    """A CN missing from the SANs shows the cn-not-in-san finding with its why and fix."""
+    b = CsrBuilder(common_name="www.example.com", sans=["other.example.com"])
+    b.cn_as_san.value = False
+    b.generate.click()
+    expected = csrlearn.lint(b.csr)
+    assert "cn-not-in-san" in expected.codes
+    shown = _text(b.lint.value)
+    for f in expected:
+        assert f.code in shown and _text(f.why).strip() in shown
+
+
+def test_builder_lint_tab_is_clean_for_a_good_request():
+    """The default request lints clean, and the tab says so."""
+    b = CsrBuilder(key_type="ec")
+    b.generate.click()
+    assert list(csrlearn.lint(b.csr)) == []
+    assert "no findings" in _text(b.lint.value)
+
+
+def test_builder_openssl_recipe_runs_and_makes_the_same_request(tmp_path):
+    """The recipe shown in the openssl tab, run by bash, makes a CSR with the same subject and SANs."""
+    import html as _html
+    b = CsrBuilder(common_name="recipe.example.com", sans=["alt.example.com"], key_type="ec")
+    b.organization.value = "Acme"
+    b.generate.click()
+    script = _html.unescape(re.search(r"<pre class='csrlearn-pem'>(.*?)</pre>", b.recipe.value, re.S).group(1))
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    made = csrlearn.describe(csrlearn.load_one(tmp_path / "recipe.example.com.csr"))
+    ours = csrlearn.describe(b.csr)
+    assert (made.subject, made.sans, str(made.key)) == (ours.subject, ours.sans, str(ours.key))
+
+
+def test_inspector_lint_and_byte_map_tabs():
+    """A CSR shows its lint findings and its byte map with RFC 2986 field names."""
+    key = csrlearn.generate_key("ec")
+    csr = csrlearn.build_csr(key, csrlearn.Subject(common_name="x.example.com", organizational_unit="IT"),
+                             ["x.example.com"])
+    i = CsrInspector(csr.public_bytes(Encoding.PEM).decode())
+    assert i.last_error is None, i.status.value
+    assert "ou-deprecated" in _text(i.lint.value)
+    assert "certificationRequestInfo" in i.byte_map.value and "subjectPKInfo" in i.byte_map.value
+
+
+def test_inspector_decodes_text_given_to_the_constructor():
+    """Text passed to CsrInspector(...) is decoded at once (the notebook opens on a filled example)."""
+    i = CsrInspector(_csr_pem(cn="ctor.example.com"))
+    assert "CN=ctor.example.com" in _text(i.table.value)
+
+
+def test_inspector_masks_a_private_key_in_the_byte_map():
+    """A pasted private key is described and mapped, but its secret bytes never appear in the widget."""
+    from csrlearn.files import key_pem
+    key = csrlearn.generate_key("ec")
+    i = CsrInspector(key_pem(key).decode())
+    assert i.last_error is None, i.status.value
+    secret = format(key.private_numbers().private_value, "064X")
+    shown = _html_values(i).upper().replace(" ", "")
+    assert secret[:16] not in shown and "lint checks CSRs" in _text(i.lint.value)
+
+
+def test_status_lines_count_the_lint_findings():
+    """Builder and inspector status lines say how many lint findings the Lint tab holds."""
+    b = CsrBuilder(common_name="www.example.com", sans=["other.example.com"])
+    b.cn_as_san.value = False
+    b.organizational_unit.value = "IT"
+    b.generate.click()
+    n = len(csrlearn.lint(b.csr).warnings)
+    assert n >= 2 and f"lint: {n} warnings (see the Lint tab)" in _text(b.status.value)
+    i = CsrInspector(b.csr_pem)
+    assert f"{n} warnings" in _text(i.status.value)
+    clean = CsrBuilder(key_type="ec")
+    clean.generate.click()
+    assert "lint: no findings" in _text(clean.status.value)
+    assert "class='csrlearn-warn'" in b.status.value and "class='csrlearn-ok'" in clean.status.value
+
+
+def test_inspector_upload_of_pem_fills_the_text_box(tmp_path):
+    """An uploaded PEM file appears in the text box; an uploaded DER file empties it and is named instead."""
+    f = openssl_key_csr_cert(tmp_path, "ec")
+    i = CsrInspector("old text")
+    i.upload.value = _upload_value("site.csr", f["csr"].read_bytes())
+    assert i.text.value == f["csr"].read_text()
+    der = run_openssl("req", "-in", str(f["csr"]), "-outform", "DER").stdout
+    i.upload.value = _upload_value("site.der", der)
+    assert i.text.value == "" and "site.der" in i.text.placeholder
+    assert "site.der" in _text(i.table.value)
+
+
+def test_matcher_clear_empties_the_upload_too(tmp_path):
+    """After Clear the upload box is empty, so uploading the same file again counts."""
+    f = openssl_key_csr_cert(tmp_path, "ec")
+    m = Matcher()
+    m.upload.value = _upload_value("site.crt", f["crt"].read_bytes())
+    m.clear.click()
+    assert m.upload.value == ()
+    m.upload.value = _upload_value("site.crt", f["crt"].read_bytes())
+    assert m.report is not None and [e.kind for e in m.report.entries] == ["certificate"]
