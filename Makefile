@@ -39,6 +39,11 @@ notebooks: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
 	    notebooks/[0-9][0-9]-*.ipynb
 
+## make bench: csrlearn match vs the openssl loop vs the library floor over 1,000 files (BENCH_FILES=N to change)
+BENCH_FILES ?= 1000
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_match.py --files $(BENCH_FILES)
+
 ## JupyterHub's proxy (configurable-http-proxy) from npm, pinned by deploy/jupyterhub/package-lock.json
 HUB_DIR   := deploy/jupyterhub
 HUB_PROXY := $(HUB_DIR)/node_modules/.installed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -72,11 +72,15 @@ class MatchEntry:
     spki_sha256: str
     key: KeyParams
     role: str = ""
-    subject: str | None = None
+    # The details, for certificates and CSRs: filled in where a report shows or compares them (chain
+    # certificates, items passed in as objects, the items explanations compare), None elsewhere: working
+    # them out for every file of a folder took a third of the time.
+    subject: str | None = None  # RFC 4514
     is_ca: bool = False
     modulus_md5: str | None = None
     # RSA only: the modulus as openssl prints it (uppercase hex), for side-by-side views; public, not secret.
     modulus_hex: str | None = field(default=None, repr=False)
+    subject_der: bytes | None = field(default=None, repr=False)  # to tell "same name" exactly
 
     @property
     def name(self) -> str:
@@ -149,19 +153,54 @@ class MatchReport:
         return match_html(self)
 
 
-def _entry(item: Any) -> MatchEntry:
-    obj = item.obj
-    subject = is_ca = None
-    if item.kind in ("certificate", "csr"):
-        subject = obj.subject.rfc4514_string()
-    if item.kind == "certificate":
-        try:
-            is_ca = obj.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-        except (x509.ExtensionNotFound, ValueError):
-            is_ca = False
-    return MatchEntry(item.path, item.index, item.kind, item.format, fingerprint(obj), key_params(obj),
-                      item.role, subject, bool(is_ca), modulus_md5_or_none(obj),
-                      f"{modulus(obj):X}" if isinstance(public_key_of(obj), rsa.RSAPublicKey) else None)
+def _entry(item: Any, *, details: bool) -> MatchEntry:
+    """``item`` reduced to plain values, each worked out once; with ``details`` its subject and CA flag too."""
+    pub = public_key_of(item.obj)
+    mod_hex = mod_md5 = None
+    if isinstance(pub, rsa.RSAPublicKey):  # what modulus_md5() and openssl_modulus_line() compute
+        mod_hex = f"{pub.public_numbers().n:X}"
+        mod_md5 = hashlib.md5(f"Modulus={mod_hex}\n".encode("ascii")).hexdigest()
+    entry = MatchEntry(item.path, item.index, item.kind, item.format,
+                       hashlib.sha256(pub.public_bytes(*_SPKI)).hexdigest(), item.key, item.role,
+                       modulus_md5=mod_md5, modulus_hex=mod_hex)
+    return _with_details(entry, item.obj) if details else entry
+
+
+def _with_details(entry: MatchEntry, obj: Any) -> MatchEntry:
+    """``entry`` with the subject (RFC 4514 and DER) and CA flag of ``obj``, its certificate or CSR."""
+    if entry.kind not in ("certificate", "csr"):
+        return entry
+    try:
+        subject = obj.subject
+        is_ca = False
+        if entry.kind == "certificate":
+            try:
+                is_ca = bool(obj.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+            except x509.ExtensionNotFound:
+                pass
+        return replace(entry, subject=subject.rfc4514_string(), subject_der=subject.public_bytes(), is_ca=is_ca)
+    except ValueError:  # a damaged name or extension: explain without it
+        return entry
+
+
+def _detailed(entry: MatchEntry, passphrase: str | bytes | None) -> MatchEntry:
+    """``entry`` with its details, reading its file again if they were left out while reading a folder.
+
+    Explanations need them for a handful of items at most (one per key, six keys at most), so a second
+    read of those few files costs less than working the details out for every file. If the file has
+    changed since, the entry comes back as it was, and the explanation goes without names.
+    """
+    if entry.kind not in ("certificate", "csr") or entry.subject_der is not None or not entry.file:
+        return entry
+    from .files import _load
+    try:
+        items = _load(entry.file, passphrase, False, all_fields=False)
+    except (CsrLearnError, OSError):
+        return entry
+    for it in items:
+        if it.index == entry.index and it.kind == entry.kind and fingerprint(it.obj) == entry.spki_sha256:
+            return _with_details(entry, it.obj)
+    return entry
 
 
 def _iter_dir(root: str) -> Iterable[str]:
@@ -187,8 +226,7 @@ def match(
     chain. Only the public half is read (``check_keys=True`` also validates RSA private keys).
     ``progress`` is called with the number of files read so far.
     """
-    from .files import Item, load
-    from .describe import kind_of
+    from .files import Item, _load, load
 
     entries: list[MatchEntry] = []
     chain: list[MatchEntry] = []
@@ -196,15 +234,16 @@ def match(
     errors: list[tuple[str, str]] = []
     count = 0
 
-    def take(items: list[Any]) -> None:
-        for it in items:
-            (chain if it.role == "chain" else entries).append(_entry(it))
+    def take(items: list[Any], *, details: bool = True) -> None:
+        for it in items:  # chain certificates always: the report lists them by subject
+            (chain if it.role == "chain" else entries).append(_entry(it, details=details or it.role == "chain"))
 
     def read(path: str, *, in_dir: bool) -> None:
         nonlocal count
         count += 1
         try:
-            take(load(path, passphrase=passphrase, check_keys=check_keys))
+            # details later, for the few entries explanations compare; issuers and dates never (not shown)
+            take(_load(path, passphrase, check_keys, all_fields=False), details=False)
         except InputError as e:
             msg = str(e)
             if in_dir and getattr(e, "not_crypto", False):
@@ -234,6 +273,7 @@ def match(
             except CsrLearnError as e:
                 errors.append((name or "<input>", str(e)))
         else:
+            from .describe import kind_of  # only for objects passed in (not needed to read a folder)
             take([Item(kind_of(src), src, name or f"<{kind_of(src).replace('_', ' ')} {n + 1}>", "object", 0, "leaf"
                        if kind_of(src) == "certificate" else "")])
 
@@ -243,7 +283,7 @@ def match(
     group_list = tuple(MatchGroup(fp, items[0].key, tuple(items)) for fp, items in groups.items())
     if not entries and not errors:
         errors.append(("", "found no key, CSR or certificate to match"))
-    explanations = _explain(group_list, chain)
+    explanations = _explain(group_list, chain, lambda e: _detailed(e, passphrase))
     notes = _notes(group_list)
     return MatchReport(group_list, tuple(explanations), tuple(notes), tuple(skipped), tuple(errors), tuple(chain))
 
@@ -257,14 +297,17 @@ def _lead(group: MatchGroup) -> MatchEntry:
     return min(group.items, key=lambda e: _RANK[e.kind])
 
 
-def _explain(groups: tuple[MatchGroup, ...], chain: list[MatchEntry]) -> list[str]:
+def _explain(groups: tuple[MatchGroup, ...], chain: list[MatchEntry],
+             detailed: Callable[[MatchEntry], MatchEntry] = lambda e: e) -> list[str]:
+    """Every mismatch in words; ``detailed`` gives an entry its subject and CA flag when they matter."""
     out: list[str] = []
     # A chain file in the wrong order: the leaf slot holds a certificate that matches nothing,
     # while a later certificate in the same file matches some key.
     keyed = {g.spki_sha256 for g in groups if any(e.kind in ("private_key", "csr") for e in g.items)}
     for c in chain:
         if c.spki_sha256 in keyed and not c.is_ca:
-            first = next((e for g in groups for e in g.items if e.file == c.file and e.kind == "certificate"), None)
+            first = next((detailed(e) for g in groups for e in g.items if e.file == c.file and e.kind == "certificate"),
+                         None)
             what = "a CA certificate" if first and first.is_ca else "another certificate"
             out.append(f"{c.file}: the certificate that matches the key is #{c.index}, but the file starts with "
                        f"{what}: the chain is in the wrong order; put the server certificate first, then the "
@@ -272,9 +315,10 @@ def _explain(groups: tuple[MatchGroup, ...], chain: list[MatchEntry]) -> list[st
     if len(groups) <= 1:
         return out
     if len(groups) <= 6:
-        for i, a in enumerate(groups):
-            for b in groups[i + 1:]:
-                out.append(_explain_pair(_lead(a), _lead(b)))
+        leads = [detailed(_lead(g)) for g in groups]
+        for i, a in enumerate(leads):
+            for b in leads[i + 1:]:
+                out.append(_explain_pair(a, b))
         return out
     out.append(f"the files hold {len(groups)} different public keys: each group below is one key pair")
     for g in groups:
@@ -302,7 +346,7 @@ def _explain_pair(a: MatchEntry, b: MatchEntry) -> str:
     else:
         detail = ""
     kinds = (a.kind, b.kind)
-    same_subject = a.subject and b.subject and a.subject == b.subject
+    same_subject = a.subject_der is not None and a.subject_der == b.subject_der
     if kinds == ("private_key", "certificate"):
         why = "the certificate was issued for another key: renewed with a new key, or the wrong key file?"
     elif kinds == ("private_key", "csr"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 
 import pytest
@@ -119,9 +120,72 @@ def test_chain_in_wrong_order_is_explained(tmp_path):
     (tmp_path / "chain.pem").write_bytes(inter + end + leaf + end)
     report = cl.match([tmp_path / "site.key", tmp_path / "chain.pem"])
     assert report.verdict == "mismatch"
-    assert any("wrong order" in x and "#1" in x for x in report.explanations)
+    assert any("wrong order" in x and "#1" in x and "starts with a CA certificate" in x for x in report.explanations)
     (tmp_path / "good.pem").write_bytes(ca.fullchain(cert))
     assert cl.match([tmp_path / "site.key", tmp_path / "good.pem"]).verdict == "match"
+
+
+def test_same_name_different_key_is_explained_from_files(tmp_path):
+    """Two certificates for one name but different keys, read from a folder, are called a renewal with a new key."""
+    ca = cl.TrainingCA()
+    for n in (1, 2):
+        key = cl.generate_key("ec")
+        cl.save(ca.issue(cl.build_csr(key, cl.Subject(common_name="www.example.com"), ["www.example.com"])),
+                tmp_path / f"www-{n}.crt")
+    (why,) = cl.match([tmp_path]).explanations
+    assert "same name, different keys: one of them was renewed with a new key" in why
+
+
+def test_certificate_and_csr_of_one_name_from_files(tmp_path):
+    """A CSR and a certificate for the same name but another key: 'same name, different key — a renewal?'."""
+    ca = cl.TrainingCA()
+    subject = cl.Subject(common_name="shop.example.com")
+    old, new = cl.generate_key("rsa"), cl.generate_key("rsa")
+    cl.save(ca.issue(cl.build_csr(old, subject, ["shop.example.com"])), tmp_path / "shop.crt")
+    cl.save(cl.build_csr(new, subject, ["shop.example.com"]), tmp_path / "shop.csr")
+    (why,) = cl.match([tmp_path / "shop.crt", tmp_path / "shop.csr"]).explanations
+    assert "not issued from this CSR: same name, different key" in why
+    other = cl.build_csr(new, cl.Subject(common_name="other.example.com"), ["other.example.com"])
+    cl.save(other, tmp_path / "other.csr")
+    (why,) = cl.match([tmp_path / "shop.crt", tmp_path / "other.csr"]).explanations
+    assert "not issued from this CSR" in why and "same name" not in why
+
+
+def test_details_read_again_only_for_the_items_explained(tmp_path, monkeypatch):
+    """A folder is read once; only the items an explanation compares by name are read a second time."""
+    import csrlearn.files as files
+    ca = cl.TrainingCA()
+    for n in range(3):
+        key = cl.generate_key("ec")
+        cl.save(ca.issue(cl.build_csr(key, None, [f"h{n}.example.com"])), tmp_path / f"h{n}.crt")
+    reads = []
+    real = files.read_file
+    monkeypatch.setattr(files, "read_file", lambda p, **kw: reads.append(str(p)) or real(p, **kw))
+    report = cl.match([tmp_path])
+    assert len(report.explanations) == 3 and len(reads) == 3 + 3  # each file once, each of the 3 leads again
+    reads.clear()
+    for n in range(3, 10):  # more than six keys: no pairwise explanations, no second reads
+        cl.save(ca.issue(cl.build_csr(cl.generate_key("ec"), None, [f"h{n}.example.com"])), tmp_path / f"h{n}.crt")
+    cl.match([tmp_path])
+    assert len(reads) == 10
+
+
+def test_file_changed_before_the_second_look_still_explains(tmp_path, monkeypatch):
+    """If a file changes between the read and the second look, the explanation is given without names."""
+    match_module = importlib.import_module("csrlearn.match")  # the package's `match` attribute is the function
+    ca = cl.TrainingCA()
+    subject = cl.Subject(common_name="www.example.com")
+    for n in (1, 2):
+        cert = ca.issue(cl.build_csr(cl.generate_key("ec"), subject, ["www.example.com"]))
+        cl.save(cert, tmp_path / f"www-{n}.crt")
+    real = match_module._detailed
+
+    def changed(entry, passphrase):
+        (tmp_path / "www-1.crt").write_bytes(b"not a certificate any more")
+        return real(entry, passphrase)
+    monkeypatch.setattr(match_module, "_detailed", changed)
+    (why,) = cl.match([tmp_path]).explanations
+    assert "two certificates for different keys" in why
 
 
 def test_match_objects_and_names():
