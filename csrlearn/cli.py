@@ -108,7 +108,6 @@ def _safe_name(text: str) -> str:
 def cmd_new(args: argparse.Namespace) -> int:
     from .csr import build_csr
     from .errors import ValidationError
-    from .files import save, save_key, write_atomic  # noqa: F401
     from .keys import generate_key
     from .match import fingerprint
     from .names import Subject, parse_san, parse_sans
