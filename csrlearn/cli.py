@@ -85,13 +85,16 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2 if sys.stdout.isatty() else None, ensure_ascii=False))
 
 
+PROGRESS_FROM = 300  # files: below this a folder takes a fraction of a second, and a progress line only flickers
+
+
 def _progress_printer(enabled: bool) -> Callable[[int], None] | None:
     """A progress line on stderr for big folders, only when a person is watching (a terminal)."""
     if not enabled or not sys.stderr.isatty():
         return None
 
     def show(n: int) -> None:
-        if n % 100 == 0:
+        if n >= PROGRESS_FROM and n % 100 == 0:
             print(f"\rcsrlearn: read {n} files…", end="", file=sys.stderr, flush=True)
     return show
 

@@ -1,6 +1,7 @@
 """The csrlearn command: thin over the library, exit codes 0/1/2, one-line errors, JSON per DESIGN.md."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -194,3 +195,38 @@ def test_python_dash_m_and_console_script(tmp_path):
     r = subprocess.run([script, "new", "--cn", "s.example.com", "--key-type", "ec", "-o", str(tmp_path)],
                        capture_output=True, text=True)
     assert r.returncode == 0 and (tmp_path / "s.example.com.csr").exists()
+
+
+class _Terminal(io.StringIO):
+    """A stand-in for stderr at a terminal (isatty() is true), recording what is written."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _folder_of(tmp_path, n: int):
+    """A folder of n copies of one certificate (matching them all: quick)."""
+    f = openssl_key_csr_cert(tmp_path, "ec")
+    data = f["crt"].read_bytes()
+    folder = tmp_path / f"many{n}"
+    folder.mkdir()
+    for i in range(n):
+        (folder / f"c{i:04d}.crt").write_bytes(data)
+    return folder
+
+
+@pytest.mark.parametrize("n,json_out,tty,shown", [
+    (450, False, True, True), (450, True, True, False), (450, False, False, False), (250, False, True, False),
+])
+def test_match_progress_only_for_big_folders_at_a_terminal(tmp_path, monkeypatch, capsys, n, json_out, tty, shown):
+    """A progress line on stderr for a folder of 300+ files when stderr is a terminal; never in --json or a pipe."""
+    folder = _folder_of(tmp_path, n)
+    err = _Terminal() if tty else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    code = main(["match", *(["--json"] if json_out else []), str(folder)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert ("csrlearn: read 400 files" in err.getvalue()) is shown
+    assert "read 200 files" not in err.getvalue() and "read" not in out
+    if json_out:
+        assert json.loads(out)["verdict"] == "match"
