@@ -101,19 +101,12 @@ def _progress_printer(enabled: bool) -> Callable[[int], None] | None:
 
 # ------------------------------------------------------------------------------------------ commands
 
-def _safe_name(text: str) -> str:
-    """A file name from a CN or SAN: ``*.example.com`` -> ``star.example.com``; no slashes or spaces."""
-    name = text.strip().replace("*", "star")
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "csr"
-    return name[:100]
-
-
 def cmd_new(args: argparse.Namespace) -> int:
     from .csr import build_csr
     from .errors import ValidationError
     from .keys import generate_key
     from .match import fingerprint
-    from .names import Subject, parse_san, parse_sans
+    from .names import Subject, file_stem, parse_san, parse_sans
 
     subject = Subject.parse(args.subject) if args.subject else Subject()
     if args.cn:
@@ -131,9 +124,9 @@ def cmd_new(args: argparse.Namespace) -> int:
     if getattr(args, "openssl", False):
         from .recipe import openssl_recipe
         print(openssl_recipe(subject, sans, key_type=args.key_type, bits=args.bits, curve=args.curve,
-                             encrypt=args.encrypt, name=_safe_name(args.name or subject.common_name or sans[0].value)))
+                             encrypt=args.encrypt, name=file_stem(subject, sans, name=args.name)))
         return EXIT_OK
-    name = _safe_name(args.name or subject.common_name or str(sans[0].value))
+    name = file_stem(subject, sans, name=args.name)
     out = Path(args.out_dir)
     if not out.is_dir():
         raise ValidationError(f"{out}: output directory does not exist: create it first")

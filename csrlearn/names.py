@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 
 from .errors import ValidationError
 
-__all__ = ["Subject", "parse_san", "parse_sans", "san_to_dict", "san_to_str"]
+__all__ = ["Subject", "parse_san", "parse_sans", "san_to_dict", "san_to_str", "file_stem"]
 
 # field -> (OID, openssl short name, RFC 5280 upper bound). Order is the order openssl users write.
 _FIELDS: dict[str, tuple[x509.ObjectIdentifier, str, int]] = {
@@ -224,3 +224,15 @@ def san_to_str(gn: x509.GeneralName) -> str:
     """``DNS:www.example.com`` — the way openssl writes a SAN."""
     d = san_to_dict(gn)
     return f"{d['type']}:{d['value']}"
+
+
+def file_stem(subject: Subject | None, sans: Iterable[str | x509.GeneralName] = (), *, name: str | None = None) -> str:
+    """NAME in NAME.key and NAME.csr: ``name`` if given, else the CN, else the first SAN, as a safe file name.
+
+    ``*.example.com`` becomes ``star.example.com``; anything but letters, digits, dots, hyphens and
+    underscores becomes ``_``; no leading dot (a hidden file) and at most 100 characters.
+    """
+    first = next(iter(sans), None)
+    raw = name or (subject.common_name if subject else None) or str(getattr(first, "value", first or ""))
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.strip().replace("*", "star")).strip("._")
+    return stem[:100] or "request"

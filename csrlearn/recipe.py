@@ -14,7 +14,7 @@ from typing import Iterable
 from cryptography import x509
 
 from .errors import ValidationError
-from .names import Subject, _FIELDS, parse_sans
+from .names import Subject, _FIELDS, file_stem, parse_sans
 
 __all__ = ["openssl_recipe", "openssl_config"]
 
@@ -88,12 +88,12 @@ def openssl_recipe(
     bits: int = 2048,
     curve: str = "P-256",
     encrypt: bool = False,
-    name: str = "csr",
+    name: str | None = None,
 ) -> str:
     """A bash snippet that makes NAME.key and NAME.csr with openssl alone, equivalent to ``csrlearn new``.
 
     Same subject (field order and UTF-8 encoding), same SANs in the same order, same key type and size,
-    SHA-256 signature. With ``encrypt`` the snippet asks for a passphrase twice (never on the command line)
+    SHA-256 signature; NAME is ``name``, else the CN (or first SAN) as ``csrlearn new`` names its files. With ``encrypt`` the snippet asks for a passphrase twice (never on the command line)
     and encrypts the key with AES-256 (``openssl req`` alone would pick 3DES).
     """
     from .keys import CURVES, RSA_SIZES, _curve
@@ -104,14 +104,15 @@ def openssl_recipe(
         raise ValidationError(f"RSA key size must be one of {', '.join(map(str, RSA_SIZES))}, but it was {bits}")
     if key_type == "ec":
         curve = next(k for k, v in CURVES.items() if v is _curve(curve))  # canonical P-256 / P-384 / P-521
-    if not _NAME_RE.fullmatch(name):
-        raise ValidationError(f"file name stem {name!r} must be letters, digits, dots, hyphens or underscores")
     if isinstance(subject, str):
         subject = Subject.parse(subject)
     subject = subject or Subject()
     names = parse_sans(list(sans))
     if subject.is_empty() and not names:
         raise ValidationError("a CSR needs a common name or at least one SAN")
+    name = file_stem(subject, names) if name is None else name
+    if not _NAME_RE.fullmatch(name):
+        raise ValidationError(f"file name stem {name!r} must be letters, digits, dots, hyphens or underscores")
     config = openssl_config(subject, names)
     if _EOF in config:
         raise ValidationError(f"a value contains {_EOF!r}, which ends the recipe's here-document")

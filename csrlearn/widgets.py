@@ -25,6 +25,7 @@ import ipywidgets as W
 
 import csrlearn
 from .errors import CsrLearnError
+from .names import file_stem
 
 __all__ = ["CsrBuilder", "CsrInspector", "Matcher", "MismatchPlayground"]
 
@@ -222,11 +223,11 @@ class CsrBuilder(_Form):
         self.lint.value = findings._repr_html_()
         recipe = csrlearn.openssl_recipe(subject, sans, key_type=self.key_type.value, bits=self.bits.value,
                                          curve=self.curve.value, encrypt=bool(self.passphrase.value),
-                                         name=_file_stem(subject, sans))
+                                         name=file_stem(subject, sans))
         self.recipe.value = ("<div class='csrlearn-hint'>the same key and CSR with openssl alone "
                              "(paste it into a shell on the server):</div>" + _pre(recipe))
         if not self.name.value.strip():
-            self.name.placeholder = _file_stem(subject, sans)
+            self.name.placeholder = file_stem(subject, sans)
         self.status.value = _ok_html(f"made a {info.key} key and a CSR for {info.subject or sans[0]} — "
                                      f"SPKI SHA-256 {info.spki_sha256[:16]}… · {_lint_summary(findings)}",
                                      warn=bool(findings.errors or findings.warnings))
@@ -265,11 +266,6 @@ def _lint_summary(findings: Any) -> str:
     counts = [(sum(1 for f in findings if f.severity == s), s) for s in ("error", "warning", "info")]
     parts = [f"{n} {s}{'s' if n != 1 else ''}" for n, s in counts if n]
     return f"lint: {', '.join(parts)} (see the Lint tab)" if parts else "lint: no findings"
-
-
-def _file_stem(subject: Any, sans: list[str]) -> str:
-    raw = subject.common_name or (sans[0] if sans else "request")
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in raw.replace("*", "star")) or "request"
 
 
 # ----------------------------------------------------------------------------------------- CSR inspector

@@ -142,3 +142,18 @@ def test_build_csr_needs_a_name():
     with pytest.raises(cl.ValidationError, match="common name or at least one SAN"):
         cl.build_csr(key)
     assert cl.build_csr(key, None, ["only.example.com"]).subject == x509.Name([])
+
+
+@pytest.mark.parametrize("subject,sans,name,stem", [
+    ("/CN=*.example.com", [], None, "star.example.com"),
+    (None, ["203.0.113.7", "a.example"], None, "203.0.113.7"),
+    ("/CN=../../etc/passwd", [], None, "etc_passwd"),
+    ("/CN=.hidden", [], None, "hidden"),
+    ("/CN=www.example.com", [], "my server", "my_server"),
+    (None, [], None, "request"),
+])
+def test_file_stem_is_a_safe_name_from_the_request(subject, sans, name, stem):
+    """NAME.key / NAME.csr: the given name, else the CN, else the first SAN, never a path or a hidden file."""
+    from csrlearn.names import file_stem
+    subj = cl.Subject.parse(subject) if subject else None
+    assert file_stem(subj, cl.parse_sans(sans), name=name) == stem
