@@ -147,7 +147,7 @@ def test_build_csr_needs_a_name():
 @pytest.mark.parametrize("subject,sans,name,stem", [
     ("/CN=*.example.com", [], None, "star.example.com"),
     (None, ["203.0.113.7", "a.example"], None, "203.0.113.7"),
-    ("/CN=../../etc/passwd", [], None, "etc_passwd"),
+    (r"/CN=..\/..\/etc\/passwd", [], None, "etc_passwd"),
     ("/CN=.hidden", [], None, "hidden"),
     ("/CN=www.example.com", [], "my server", "my_server"),
     (None, [], None, "request"),
