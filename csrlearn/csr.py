@@ -10,7 +10,7 @@ from typing import Iterable
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
 
 from .errors import ValidationError
 from .keys import PrivateKey
@@ -57,11 +57,11 @@ def build_csr(
 
 
 def signature_valid(csr: x509.CertificateSigningRequest) -> bool:
-    """Does the CSR's self-signature verify with its own public key (``openssl req -verify``)?
+    """Does the CSR's self-signature verify with its own public key (``openssl req -verify``), whatever the hash?
 
-    pyca/cryptography's ``is_signature_valid`` says False for an intact SHA-1 signature when it is built
-    with an OpenSSL that refuses SHA-1 signatures; an old CSR is weak (lint says so), not altered, so
-    RSA and ECDSA signatures are then checked with the public key directly.
+    pyca/cryptography's ``is_signature_valid`` says False for intact MD5 and SHA-1 signatures (as a policy,
+    or when its OpenSSL refuses them); an old CSR is weak (lint says so), not altered, so RSA, ECDSA and
+    DSA signatures are then checked with the public key directly.
     """
     try:
         if csr.is_signature_valid:
@@ -70,11 +70,15 @@ def signature_valid(csr: x509.CertificateSigningRequest) -> bool:
         pass
     try:
         pub, h = csr.public_key(), csr.signature_hash_algorithm
+        params = csr.signature_algorithm_parameters  # RSASSA-PSS names its padding; MD5 and SHA-1 give None
+        sig, data = csr.signature, csr.tbs_certrequest_bytes
         if isinstance(pub, rsa.RSAPublicKey) and h is not None:
-            pub.verify(csr.signature, csr.tbs_certrequest_bytes, padding.PKCS1v15(), h)
+            pub.verify(sig, data, params if isinstance(params, padding.AsymmetricPadding) else padding.PKCS1v15(), h)
         elif isinstance(pub, ec.EllipticCurvePublicKey) and h is not None:
-            pub.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(h))
-        else:
+            pub.verify(sig, data, params if isinstance(params, ec.ECDSA) else ec.ECDSA(h))
+        elif isinstance(pub, dsa.DSAPublicKey) and h is not None:
+            pub.verify(sig, data, h)
+        else:  # Ed25519 and Ed448 have no separate hash: is_signature_valid has answered for them
             return False
         return True
     except Exception:  # InvalidSignature, or a malformed key or signature: not valid

@@ -476,8 +476,8 @@ def _checked(items: list[Item], w: str, check_keys: bool = True, all_fields: boo
     """
     for it in items:
         what = "CSR" if it.kind == "csr" else it.kind.replace("_", " ")
+        _check_key(it, w, what)
         try:
-            it.key  # the public key and its type (X25519 and DH keys cannot sign: refused)
             if check_keys and it.kind == "private_key":
                 _check_rsa(it.obj, w)
             if it.kind in ("csr", "certificate") and (all_fields or it.role == "chain"):
@@ -488,15 +488,24 @@ def _checked(items: list[Item], w: str, check_keys: bool = True, all_fields: boo
                 it.obj.serial_number
                 getattr(it.obj, "not_valid_before_utc", None) or it.obj.not_valid_before
                 getattr(it.obj, "not_valid_after_utc", None) or it.obj.not_valid_after
-        except UnsupportedKeyError as e:
-            raise UnsupportedKeyError(f"{w}the {what} has a key csrlearn cannot use ({_short(e)}): "
-                                      f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
-        except UnsupportedAlgorithm as e:
-            raise UnsupportedKeyError(f"{w}the {what} has a key type csrlearn cannot read ({_short(e)}): "
-                                      f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
         except (ValueError, InternalError) as e:
             raise InputError(f"{w}the {what} is corrupted ({_short(e)}): copy it again") from None
     return items
+
+
+def _check_key(it: Item, w: str, what: str) -> None:
+    """The item's public key and its type, or an error that says which of the two is wrong."""
+    try:
+        it.key  # X25519 and DH keys cannot sign: refused
+    except UnsupportedKeyError as e:
+        raise UnsupportedKeyError(f"{w}the {what} has a key csrlearn cannot use ({_short(e)}): "
+                                  f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
+    except UnsupportedAlgorithm as e:
+        raise UnsupportedKeyError(f"{w}the {what} has a key type csrlearn cannot read ({_short(e)}): "
+                                  f"expected RSA, EC, Ed25519, Ed448 or DSA") from None
+    except (ValueError, InternalError) as e:  # a damaged key, or numbers no key pair has (an even RSA exponent)
+        raise InputError(f"{w}the {what}'s public key is unusable ({_short(e)}): copy the file again; if the copy "
+                         f"is the same, the key was never valid: make a new key") from None
 
 
 def _check_rsa(key: Any, w: str) -> None:

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509.oid import AttributeOID, NameOID
 
+from .csr import signature_valid
 from .errors import InputError, where
 
-__all__ = ["lint", "Finding", "Findings", "CODES", "SEVERITIES", "is_public_suffix", "verify_self_signature"]
+__all__ = ["lint", "Finding", "Findings", "CODES", "SEVERITIES", "is_public_suffix"]
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -240,8 +240,8 @@ def lint(csr: Any, *, passphrase: str | bytes | None = None) -> Findings:
 def _key_findings(csr: x509.CertificateSigningRequest) -> list[Finding]:
     try:
         pub = csr.public_key()
-    except Exception as e:  # an unknown curve or algorithm: no public CA knows it either
-        return [_finding("error", "weak-key", f"the public key is of a type csrlearn cannot read ({_short(e)})")]
+    except Exception as e:  # an unknown curve or algorithm, or numbers no key pair can have (an even RSA exponent)
+        return [_finding("error", "weak-key", f"the public key is unusable ({_short(e)}): no CA can issue for it")]
     if isinstance(pub, rsa.RSAPublicKey):
         out = []
         e = pub.public_numbers().e
@@ -282,41 +282,9 @@ def _signature_findings(csr: x509.CertificateSigningRequest) -> list[Finding]:
     if weak:
         name = getattr(csr.signature_algorithm_oid, "_name", oid)
         out.append(_finding("error", "weak-signature-hash", f"the CSR is signed with {weak} ({name})"))
-    try:
-        valid = verify_self_signature(csr)
-        problem = "" if valid else "the self-signature does not verify with the CSR's own public key"
-    except Exception as e:
-        problem = f"the self-signature cannot be checked ({_short(e)})"
-    if problem:
-        out.append(_finding("error", "bad-signature", problem))
+    if not signature_valid(csr):
+        out.append(_finding("error", "bad-signature", "the self-signature does not verify with the CSR's own public key"))
     return out
-
-
-def verify_self_signature(csr: x509.CertificateSigningRequest) -> bool:
-    """Does the CSR's signature verify with its own public key — whatever the hash, MD5 and SHA-1 included?
-
-    cryptography's ``is_signature_valid`` answers False for MD5 and SHA-1 signatures as a matter of
-    policy, even when they verify (``openssl req -verify`` says OK); lint reports a weak hash and a
-    bad signature separately, so it checks the mathematics itself.
-    """
-    if csr.is_signature_valid:
-        return True
-    pub = csr.public_key()
-    h = csr.signature_hash_algorithm
-    params = csr.signature_algorithm_parameters
-    sig, data = csr.signature, csr.tbs_certrequest_bytes
-    try:
-        if isinstance(pub, rsa.RSAPublicKey):
-            pub.verify(sig, data, params, h)
-        elif isinstance(pub, ec.EllipticCurvePublicKey):
-            pub.verify(sig, data, params)
-        elif isinstance(pub, dsa.DSAPublicKey):
-            pub.verify(sig, data, h)
-        else:
-            pub.verify(sig, data)
-    except InvalidSignature:
-        return False
-    return True
 
 
 def _name_findings(csr: x509.CertificateSigningRequest, source: str | None) -> list[Finding]:

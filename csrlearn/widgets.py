@@ -228,7 +228,7 @@ class CsrBuilder(_Form):
                              "(paste it into a shell on the server):</div>" + _pre(recipe))
         if not self.name.value.strip():
             self.name.placeholder = file_stem(subject, sans)
-        self.status.value = _ok_html(f"made a {info.key} key and a CSR for {info.subject or sans[0]} — "
+        self.status.value = _ok_html(f"made an {info.key} key and a CSR for {info.subject or sans[0]} — "
                                      f"SPKI SHA-256 {info.spki_sha256[:16]}… · {_lint_summary(findings)}",
                                      warn=bool(findings.errors or findings.warnings))
         return csr
