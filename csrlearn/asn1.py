@@ -205,13 +205,14 @@ class _T:
     """A mutable node while parsing and naming; frozen into an Asn1Node at the end."""
 
     __slots__ = ("offset", "hl", "length", "cls", "constructed", "number", "tagbyte", "children", "name", "value",
-                 "secret", "pseudo", "content")
+                 "secret", "pseudo", "content", "depth")
 
     def __init__(self, offset: int, hl: int, length: int, tagbyte: int, cls: int, constructed: bool, number: int,
                  content: bytes) -> None:
         self.offset, self.hl, self.length = offset, hl, length
         self.tagbyte, self.cls, self.constructed, self.number = tagbyte, cls, constructed, number
         self.content = content
+        self.depth = 0  # set by _parse_one: how deep in the document (the nesting limit counts from the top)
         self.children: list[_T] | None = None
         self.name = ""
         self.value = ""
@@ -290,6 +291,7 @@ def _parse_one(der: bytes, pos: int, end: int, depth: int) -> _T:
     if pos + length > end:
         raise _DerError(start, f"the element says it holds {length} bytes but only {end - pos} remain (truncated?)")
     node = _T(start, pos - start, length, tagbyte, cls, constructed, number, der[pos:pos + length])
+    node.depth = depth
     if constructed:
         node.children = _parse(der, pos, pos + length, depth + 1)
     else:
@@ -382,10 +384,10 @@ def _oid_text(c: bytes) -> str:
 
 def _time(text: str, utc: bool) -> str:
     try:
-        if utc:
-            t = _dt.datetime.strptime(text, "%y%m%d%H%M%SZ")
-        else:
-            t = _dt.datetime.strptime(text, "%Y%m%d%H%M%SZ")
+        if utc:  # RFC 5280 4.1.2.5.1: YY of 50 or more is 19YY, below 50 is 20YY (strptime's %y pivots at 69)
+            yy = int(text[:2])
+            text = f"{1900 + yy if yy >= 50 else 2000 + yy}{text[2:]}"
+        t = _dt.datetime.strptime(text, "%Y%m%d%H%M%SZ")
     except ValueError:
         return ""
     return t.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -463,7 +465,7 @@ class _Namer:
             n.value = f"{_int_bits(n.kids()[0])}-bit RSA key"
 
     def open(self, n: _T) -> bool:
-        return _open(self.der, n, 0)
+        return _open(self.der, n, n.depth)
 
     def signature(self, n: _T, name: str, alg_oid: str) -> None:
         """The signature BIT STRING; an ECDSA or DSA signature is itself DER: SEQUENCE { r, s }."""
@@ -780,6 +782,9 @@ def _der_of(obj: Any, index: int) -> tuple[bytes, str, str | None]:
     return _der_from_bytes(data, index, source)
 
 
+_KEY_KINDS = ("private_key", "encrypted_private_key")
+
+
 def _der_from_bytes(data: bytes, index: int, source: str | None) -> tuple[bytes, str, str | None]:
     from .files import _IGNORED_LABELS, _pem_blocks, _pem_body, _sniff_der
     w = where(source) or "<input>: "
@@ -797,13 +802,19 @@ def _der_from_bytes(data: bytes, index: int, source: str | None) -> tuple[bytes,
         if b"ENCRYPTED" in headers:
             raise InputError(f"{w}the key uses old-style PEM encryption (Proc-Type): its bytes are ciphertext, not "
                              f"ASN.1; convert it with openssl pkey -in FILE -aes256 -out NEW.key first")
-        return der, _LABEL_KINDS.get(label, "unknown"), source
-    if not data:
-        raise InputError(f"{w}is empty: expected DER or PEM")
-    if index != 0:
-        raise InputError(f"{w}is one DER structure; there is no block number {index}")
-    sniffed = _sniff_der(data) or "unknown"
-    return data, ("unknown" if sniffed == "pkcs12" else sniffed), source
+        kind = _LABEL_KINDS.get(label, "unknown")
+        if kind not in _KEY_KINDS and _sniff_der(der) in _KEY_KINDS:  # never trust a label to hide a key
+            raise InputError(f"{w}the block says {label} but holds a private key: fix the BEGIN/END lines")
+    else:
+        if not data:
+            raise InputError(f"{w}is empty: expected DER or PEM")
+        if index != 0:
+            raise InputError(f"{w}is one DER structure; there is no block number {index}")
+        der, kind = data, _sniff_der(data) or "unknown"
+    if _sniff_der(der) == "pkcs12":  # its bags may hold a private key in the clear, in a layout not named here
+        raise InputError(f"{w}is a PKCS#12 file: map the certificate or key inside it instead "
+                         f"(openssl pkcs12 -in FILE -nokeys -out cert.pem)")
+    return der, kind, source
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -844,6 +855,7 @@ def byte_map(obj: Any, *, index: int = 0) -> ByteMap:
     if kind == "private_key":
         for extra in roots[1:]:
             _hide_all(extra)
+
     if len(roots) > 1 and kind == "certificate":
         roots[1].name = "trust settings (openssl TRUSTED CERTIFICATE)"
     nodes: list[Asn1Node] = []
