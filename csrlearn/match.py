@@ -153,34 +153,42 @@ class MatchReport:
         return match_html(self)
 
 
-def _entry(item: Any, *, details: bool) -> MatchEntry:
-    """``item`` reduced to plain values, each worked out once; with ``details`` its subject and CA flag too."""
+def _entry(item: Any, *, details: bool, known: dict[Any, dict[str, Any]] | None = None) -> MatchEntry:
+    """``item`` reduced to plain values, each worked out once; with ``details`` its subject and CA flag too
+    (``known``: the details of certificates already seen, as the same intermediate fills many chain files)."""
     pub = public_key_of(item.obj)
     mod_hex = mod_md5 = None
     if isinstance(pub, rsa.RSAPublicKey):  # what modulus_md5() and openssl_modulus_line() compute
         mod_hex = f"{pub.public_numbers().n:X}"
         mod_md5 = hashlib.md5(f"Modulus={mod_hex}\n".encode("ascii")).hexdigest()
-    entry = MatchEntry(item.path, item.index, item.kind, item.format,
-                       hashlib.sha256(pub.public_bytes(*_SPKI)).hexdigest(), item.key, item.role,
-                       modulus_md5=mod_md5, modulus_hex=mod_hex)
-    return _with_details(entry, item.obj) if details else entry
+    extra: dict[str, Any] = {}
+    if details and item.kind in ("certificate", "csr"):
+        extra = known.get(item.obj) if known is not None else None
+        if extra is None:
+            extra = _details(item.obj)
+            if known is not None and len(known) < _KNOWN_MAX:
+                known[item.obj] = extra
+    return MatchEntry(item.path, item.index, item.kind, item.format,
+                      hashlib.sha256(pub.public_bytes(*_SPKI)).hexdigest(), item.key, item.role,
+                      modulus_md5=mod_md5, modulus_hex=mod_hex, **extra)
 
 
-def _with_details(entry: MatchEntry, obj: Any) -> MatchEntry:
-    """``entry`` with the subject (RFC 4514 and DER) and CA flag of ``obj``, its certificate or CSR."""
-    if entry.kind not in ("certificate", "csr"):
-        return entry
+_KNOWN_MAX = 64  # distinct certificates whose details one match() keeps (a folder has a few intermediates)
+
+
+def _details(obj: Any) -> dict[str, Any]:
+    """The subject (RFC 4514 and DER) and CA flag of a certificate or CSR, as MatchEntry fields; {} if damaged."""
     try:
         subject = obj.subject
         is_ca = False
-        if entry.kind == "certificate":
+        if isinstance(obj, x509.Certificate):
             try:
                 is_ca = bool(obj.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
             except x509.ExtensionNotFound:
                 pass
-        return replace(entry, subject=subject.rfc4514_string(), subject_der=subject.public_bytes(), is_ca=is_ca)
+        return {"subject": subject.rfc4514_string(), "subject_der": subject.public_bytes(), "is_ca": is_ca}
     except ValueError:  # a damaged name or extension: explain without it
-        return entry
+        return {}
 
 
 def _detailed(entry: MatchEntry, passphrase: str | bytes | None) -> MatchEntry:
@@ -199,7 +207,7 @@ def _detailed(entry: MatchEntry, passphrase: str | bytes | None) -> MatchEntry:
         return entry
     for it in items:
         if it.index == entry.index and it.kind == entry.kind and fingerprint(it.obj) == entry.spki_sha256:
-            return _with_details(entry, it.obj)
+            return replace(entry, **_details(it.obj))
     return entry
 
 
@@ -234,9 +242,12 @@ def match(
     errors: list[tuple[str, str]] = []
     count = 0
 
+    known: dict[Any, dict[str, Any]] = {}
+
     def take(items: list[Any], *, details: bool = True) -> None:
         for it in items:  # chain certificates always: the report lists them by subject
-            (chain if it.role == "chain" else entries).append(_entry(it, details=details or it.role == "chain"))
+            (chain if it.role == "chain" else entries).append(
+                _entry(it, details=details or it.role == "chain", known=known))
 
     def read(path: str, *, in_dir: bool) -> None:
         nonlocal count

@@ -296,3 +296,17 @@ def test_training_ca_refuses_tampered_csr():
     der[der.index(b"aaaa")] = ord("z")
     with pytest.raises(cl.InputError, match="signature does not verify"):
         cl.TrainingCA().issue(cl.load_one(bytes(der)))
+
+
+def test_chain_certificates_are_listed_by_subject(tmp_path):
+    """The text report lists every chain certificate with its subject, the same intermediate in many files too."""
+    ca = cl.TrainingCA()
+    for n in range(3):
+        key = cl.generate_key("ec")
+        cl.save_key(key, tmp_path / f"s{n}.key")
+        (tmp_path / f"s{n}.pem").write_bytes(ca.fullchain(ca.issue(cl.build_csr(key, None, [f"s{n}.example.com"]))))
+    report = cl.match([tmp_path])
+    intermediate = cl.load(tmp_path / "s0.pem")[1].obj
+    assert [(e.file, e.index, e.is_ca) for e in report.chain] == [(str(tmp_path / f"s{n}.pem"), 1, True) for n in range(3)]
+    lines = [x for x in str(report).splitlines() if x.startswith("chain: ")]
+    assert lines == [f"chain: {tmp_path}/s{n}.pem#1  certificate {intermediate.subject.rfc4514_string()}" for n in range(3)]
