@@ -165,16 +165,18 @@ def read_file(path: str | os.PathLike, *, limit: int = MAX_FILE_SIZE) -> bytes:
             raise InputError(
                 f"{p}: is {st.st_size:,} bytes, far larger than any key, CSR or certificate "
                 f"(limit {limit:,}): is it the right file?", not_crypto=True)
-        os.set_blocking(fd, True)
-        chunks, total = [], 0
-        while True:
+        # (O_NONBLOCK means nothing for a regular file.) One read of the size fstat gave is the whole file,
+        # the common case; if it returns more or less, the file is changing: read on to its end, up to the limit.
+        chunks = [os.read(fd, st.st_size + 1)]
+        total = len(chunks[0])
+        while total != st.st_size:
+            if total > limit:
+                raise InputError(f"{p}: grew past {limit:,} bytes while being read: is something still writing it?")
             chunk = os.read(fd, 65536)
             if not chunk:
                 break
             chunks.append(chunk)
             total += len(chunk)
-            if total > limit:
-                raise InputError(f"{p}: grew past {limit:,} bytes while being read: is something still writing it?")
         return b"".join(chunks)
     except OSError as e:
         raise InputError(f"{p}: cannot read it ({e.strerror})") from None
