@@ -310,7 +310,7 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
         if label == "ENCRYPTED PRIVATE KEY" and passphrase is not None:
             kdf_spent = _spend_kdf(der, kdf_spent, w)
         if label in _CERT_LABELS:
-            items.append(Item("certificate", _load_der_as(der, "certificate", label, w), path, "PEM", index))
+            items.append(Item("certificate", _load_der_as(der, "certificate", label, w), path, "PEM", index, "leaf"))
         elif label in _CSR_LABELS:
             items.append(Item("csr", _load_der_as(der, "csr", label, w), path, "PEM", index))
         elif label in _PRIVATE_LABELS:
@@ -339,7 +339,7 @@ def _parse_pem(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
             except (ValueError, UnsupportedAlgorithm, x509.InvalidVersion) as e:
                 raise InputError(f"{w}the {label} block holds no readable certificates ({_short(e)})") from None
             for cert in certs:
-                items.append(Item("certificate", cert, path, "PEM", len(items)))
+                items.append(Item("certificate", cert, path, "PEM", len(items), "leaf"))
         else:
             raise InputError(f"{w}holds a '{label}' PEM block, which is not a key, CSR or certificate")
     if not items:
@@ -418,7 +418,7 @@ def _parse_der(data: bytes, path: str | None, w: str, passphrase: bytes | None, 
         return _parse_pkcs12(data, path, w, passphrase, check_keys)
     if kind in _DER_LOADERS:
         try:
-            return [Item(kind, _DER_LOADERS[kind](data), path, "DER", 0)]
+            return [Item(kind, _DER_LOADERS[kind](data), path, "DER", 0, "leaf" if kind == "certificate" else "")]
         except (ValueError, x509.InvalidVersion) as e:
             raise InputError(f"{w}is a DER {kind} but corrupted ({_short(e)})") from None
     if kind in ("private_key", "encrypted_private_key"):
@@ -460,9 +460,9 @@ def _parse_pkcs12(data: bytes, path: str | None, w: str, passphrase: bytes | Non
     if p12.key is not None:
         items.append(Item("private_key", p12.key, path, "PKCS12", 0, encrypted=passphrase is not None))
     if p12.cert is not None:
-        items.append(Item("certificate", p12.cert.certificate, path, "PKCS12", len(items)))
+        items.append(Item("certificate", p12.cert.certificate, path, "PKCS12", len(items), "leaf"))
     for extra in p12.additional_certs:
-        items.append(Item("certificate", extra.certificate, path, "PKCS12", len(items)))
+        items.append(Item("certificate", extra.certificate, path, "PKCS12", len(items), "leaf"))
     if not items:
         raise InputError(f"{w}is an empty PKCS#12 file: no key and no certificate")
     return items
@@ -473,8 +473,8 @@ def _checked(items: list[Item], w: str, check_keys: bool = True, all_fields: boo
 
     cryptography decodes a certificate's public key, names and dates only when first asked, so a
     file with a damaged subject or key still "loads"; ``describe`` or ``match`` would then fail.
-    ``all_fields=False`` is for ``match``, which reads only public keys and the subjects of chain
-    certificates: the rest stays unparsed (names cost 8 µs each, half the time a folder takes).
+    ``all_fields=False`` is for ``match``, which reads only public keys here (and checks what else it
+    shows itself): the rest stays unparsed (names cost 8 µs each, half the time a folder takes).
     """
     for it in items:
         what = "CSR" if it.kind == "csr" else it.kind.replace("_", " ")
@@ -482,7 +482,7 @@ def _checked(items: list[Item], w: str, check_keys: bool = True, all_fields: boo
         try:
             if check_keys and it.kind == "private_key":
                 _check_rsa(it.obj, w)
-            if it.kind in ("csr", "certificate") and (all_fields or it.role == "chain"):
+            if all_fields and it.kind in ("csr", "certificate"):
                 it.obj.subject  # parsed (and kept by cryptography) on first access; formatting it cannot fail
                 it.obj.signature_algorithm_oid
             if all_fields and it.kind == "certificate":
@@ -601,11 +601,15 @@ def _tlv_list(der: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
 
 
 def _mark_roles(items: list[Item]) -> list[Item]:
-    """The first certificate of a file is its leaf; the others are its chain (nginx's full-chain order)."""
+    """The first certificate of a file is its leaf; the others are its chain (nginx's full-chain order).
+
+    The readers make every certificate a leaf; this turns the second and later ones into chain.
+    """
     out, seen_leaf = [], False
     for it in items:
         if it.kind == "certificate":
-            it = Item(it.kind, it.obj, it.path, it.format, it.index, "chain" if seen_leaf else "leaf", it.encrypted)
+            if seen_leaf:
+                it = Item(it.kind, it.obj, it.path, it.format, it.index, "chain", it.encrypted)
             seen_leaf = True
         out.append(it)
     return out

@@ -245,9 +245,15 @@ def match(
     known: dict[Any, dict[str, Any]] = {}
 
     def take(items: list[Any], *, details: bool = True) -> None:
-        for it in items:  # chain certificates always: the report lists them by subject
-            (chain if it.role == "chain" else entries).append(
-                _entry(it, details=details or it.role == "chain", known=known))
+        for it in items:
+            if it.role != "chain":
+                entries.append(_entry(it, details=details, known=known))
+                continue
+            entry = _entry(it, details=True, known=known)  # the report lists chain certificates by subject
+            if entry.subject is None:
+                errors.append((it.path or "<input>", f"{it.name}: the chain certificate is corrupted (its subject or "
+                                                     f"extensions cannot be read): copy the file again"))
+            chain.append(entry)
 
     def read(path: str, *, in_dir: bool) -> None:
         nonlocal count

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import re
 
 import pytest
 
@@ -310,3 +311,21 @@ def test_chain_certificates_are_listed_by_subject(tmp_path):
     assert [(e.file, e.index, e.is_ca) for e in report.chain] == [(str(tmp_path / f"s{n}.pem"), 1, True) for n in range(3)]
     lines = [x for x in str(report).splitlines() if x.startswith("chain: ")]
     assert lines == [f"chain: {tmp_path}/s{n}.pem#1  certificate {intermediate.subject.rfc4514_string()}" for n in range(3)]
+
+
+def test_damaged_chain_certificate_is_an_error_not_a_crash(tmp_path):
+    """A full chain whose intermediate has a damaged subject: the leaf is still matched, the file reported as an error."""
+    from pathlib import Path
+    damaged = (Path(__file__).parent / "fuzz_corpus" / "cert-subject-damaged.pem").read_bytes()
+    key = cl.generate_key("ec")
+    cl.save_key(key, tmp_path / "site.key")
+    ca = cl.TrainingCA()
+    leaf = ca.issue(cl.build_csr(key, None, ["www.example.com"]))
+    (tmp_path / "chain.pem").write_bytes(ca.fullchain(leaf).split(b"-----END CERTIFICATE-----\n")[0]
+                                         + b"-----END CERTIFICATE-----\n" + damaged)
+    report = cl.match([tmp_path / "site.key", tmp_path / "chain.pem"])
+    assert report.verdict == "error" and len(report.groups) == 1 and len(report.entries) == 2
+    (where, why), = report.errors
+    assert where == str(tmp_path / "chain.pem") and re.search(r"chain\.pem#\d: the chain certificate is corrupted", why)
+    with pytest.raises(cl.InputError, match="corrupted"):
+        cl.load(tmp_path / "chain.pem")  # load itself checks every field, as before
