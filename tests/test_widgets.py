@@ -48,9 +48,13 @@ def _upload_value(name: str, data: bytes) -> tuple[dict, ...]:
 
 
 def test_import_csrlearn_loads_no_ipywidgets():
-    """`import csrlearn` (and using the library) never imports ipywidgets or IPython."""
-    code = ("import sys, csrlearn; k = csrlearn.generate_key('ec'); csrlearn.describe(k); "
-            "csrlearn.match([k]); print(sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'IPython')))")
+    """`import csrlearn`, the library and the command line never import ipywidgets, IPython or Jupyter."""
+    heavy = ("ipywidgets", "IPython", "ipykernel", "jupyter_core", "jupyter_client", "jupyterlab", "notebook",
+             "nbformat", "traitlets")
+    code = ("import sys, csrlearn; k = csrlearn.generate_key('ec'); csrlearn.describe(k); csrlearn.match([k]); "
+            "csrlearn.lint(csrlearn.build_csr(k, None, ['a.example.com'])); csrlearn.byte_map(k); "
+            "from csrlearn import cli; cli.build_parser(); "
+            f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
