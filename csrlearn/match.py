@@ -153,7 +153,7 @@ class MatchReport:
         return match_html(self)
 
 
-def _entry(item: Any, *, details: bool, known: dict[Any, dict[str, Any]] | None = None) -> MatchEntry:
+def _entry(item: Any, *, details: bool, known: dict[Any, dict[str, Any]]) -> MatchEntry:
     """``item`` reduced to plain values, each worked out once; with ``details`` its subject and CA flag too
     (``known``: the details of certificates already seen, as the same intermediate fills many chain files)."""
     pub = public_key_of(item.obj)
@@ -163,10 +163,11 @@ def _entry(item: Any, *, details: bool, known: dict[Any, dict[str, Any]] | None 
         mod_md5 = hashlib.md5(f"Modulus={mod_hex}\n".encode("ascii")).hexdigest()
     extra: dict[str, Any] = {}
     if details and item.kind in ("certificate", "csr"):
-        extra = known.get(item.obj) if known is not None else None
-        if extra is None:
+        if item.obj in known:
+            extra = known[item.obj]
+        else:
             extra = _details(item.obj)
-            if known is not None and len(known) < _KNOWN_MAX:
+            if len(known) < _KNOWN_MAX:
                 known[item.obj] = extra
     return MatchEntry(item.path, item.index, item.kind, item.format,
                       hashlib.sha256(pub.public_bytes(*_SPKI)).hexdigest(), item.key, item.role,
