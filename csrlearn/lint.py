@@ -26,6 +26,7 @@ from cryptography.x509.oid import AttributeOID, NameOID
 
 from .csr import signature_valid
 from .errors import InputError, where
+from .files import _short
 
 __all__ = ["lint", "Finding", "Findings", "CODES", "SEVERITIES", "is_public_suffix"]
 
@@ -179,6 +180,11 @@ class Findings(list):
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self]}
+
+    def summary(self) -> str:
+        """``1 error, 2 warnings``: the count of each severity that occurs (empty when there are no findings)."""
+        counts = [(sum(1 for f in self if f.severity == s), s) for s in SEVERITIES]
+        return ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for n, s in counts if n)
 
     def __str__(self) -> str:
         from .render import findings_text
@@ -491,8 +497,3 @@ def is_public_suffix(name: str) -> bool:
     if name in exc:
         return False
     return name in rules or name.split(".", 1)[1] in wild
-
-
-def _short(e: Exception) -> str:
-    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    return text[:120]

@@ -159,8 +159,7 @@ def findings_text(findings: Any, *, title: str | None = None) -> str:
         lines.append(f"{f.severity.upper():7} {f.code}: {f.message}")
         lines.append(f"        why: {f.why}")
         lines.append(f"        fix: {f.fix}")
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in ("error", "warning", "info")}
-    lines.append(", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items()))
+    lines.append(findings.summary())
     return "\n".join(lines)
 
 

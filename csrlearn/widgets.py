@@ -263,9 +263,7 @@ class CsrBuilder(_Form):
 
 def _lint_summary(findings: Any) -> str:
     """``lint: 1 error, 2 warnings (see the Lint tab)`` or ``lint: no findings``."""
-    counts = [(sum(1 for f in findings if f.severity == s), s) for s in ("error", "warning", "info")]
-    parts = [f"{n} {s}{'s' if n != 1 else ''}" for n, s in counts if n]
-    return f"lint: {', '.join(parts)} (see the Lint tab)" if parts else "lint: no findings"
+    return f"lint: {findings.summary()} (see the Lint tab)" if findings else "lint: no findings"
 
 
 # ----------------------------------------------------------------------------------------- CSR inspector

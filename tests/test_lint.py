@@ -340,3 +340,12 @@ def test_cli_non_csr_exits_2_one_line(tmp_path, capsys, part):
     assert err.startswith("csrlearn: ") and err.count("\n") == 1 and str(path) in err
     if part != "missing":
         assert "holds no CSR" in err
+
+
+def test_text_report_ends_with_the_counts(tmp_path):
+    """The terminal report closes with the count of each severity found, and says so when nothing was found."""
+    from csrlearn.course import SAMPLES_DIR
+    legacy = cl.lint(SAMPLES_DIR / "sample-legacy.csr")
+    assert str(legacy).splitlines()[-1] == "3 errors, 2 warnings" == legacy.summary()
+    clean = cl.lint(req(tmp_path))
+    assert str(clean).splitlines()[-1] == "no findings: a public CA should accept this CSR" and clean.summary() == ""
