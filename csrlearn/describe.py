@@ -181,10 +181,10 @@ class CertificateInfo(_Views):
 
 def describe(obj: Any) -> CsrInfo | CertificateInfo | KeyInfo:
     """Decode a CSR, certificate or key (an ``Item``, a cryptography object, or a path to one item)."""
-    from .files import Item, load_one
+    from .files import Item, is_source, load_one
     from .match import fingerprint, modulus_md5_or_none
 
-    if isinstance(obj, (str, bytes)) or hasattr(obj, "__fspath__"):
+    if is_source(obj):
         obj = load_one(obj)
     meta: dict[str, Any] = {}
     if isinstance(obj, Item):

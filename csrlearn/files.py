@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 
 from .errors import CsrLearnError, InputError, PassphraseError, UnsupportedKeyError, WouldOverwriteError, where
 
-__all__ = ["Item", "load", "load_one", "read_file", "save_key", "save", "write_atomic", "write_group", "MAX_FILE_SIZE", "KINDS"]
+__all__ = ["Item", "load", "load_one", "is_source", "read_file", "save_key", "save", "write_atomic", "write_group", "MAX_FILE_SIZE", "KINDS"]
 
 # Larger than any key, CSR, chain or PKCS#12 a server holds (a 150-certificate CA bundle is 220 KB),
 # small enough that a stray log file or image is refused at once: openssl spends minutes on a 5 MB file.
@@ -182,6 +182,11 @@ def read_file(path: str | os.PathLike, *, limit: int = MAX_FILE_SIZE) -> bytes:
         raise InputError(f"{p}: cannot read it ({e.strerror})") from None
     finally:
         os.close(fd)
+
+
+def is_source(obj: Any) -> bool:
+    """Is ``obj`` something ``load`` reads (a path, PEM text or bytes) rather than an object already loaded?"""
+    return isinstance(obj, (str, bytes, bytearray, memoryview)) or hasattr(obj, "__fspath__")
 
 
 def _source_bytes(source: Source) -> tuple[bytes, str | None]:

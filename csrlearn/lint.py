@@ -203,7 +203,7 @@ def _finding(severity: str, code: str, message: str, *, fix: str | None = None) 
 # ---------------------------------------------------------------------------------------------- input
 
 def _csr_of(csr: Any, passphrase: Any = None) -> tuple[x509.CertificateSigningRequest, str | None]:
-    from .files import Item, load
+    from .files import Item, is_source, load
     if isinstance(csr, x509.CertificateSigningRequest):
         return csr, None
     if isinstance(csr, Item):
@@ -212,7 +212,7 @@ def _csr_of(csr: Any, passphrase: Any = None) -> tuple[x509.CertificateSigningRe
         return csr.obj, csr.name
     if isinstance(csr, x509.Certificate):
         raise InputError("this is a certificate; lint checks CSRs (csrlearn decode shows a certificate's fields)")
-    if isinstance(csr, (str, bytes, bytearray, memoryview)) or hasattr(csr, "__fspath__"):
+    if is_source(csr):
         items = load(csr, passphrase=passphrase, check_keys=False)
         csrs = [i for i in items if i.kind == "csr"]
         path = items[0].path if items else None

@@ -89,19 +89,15 @@ class Proof:
         return f"Proof(ok={self.ok}, {self.key_type} vs {self.other_kind} {self.other_key_type})"
 
 
-def _source(obj: Any) -> bool:
-    return isinstance(obj, (str, bytes, bytearray, memoryview)) or hasattr(obj, "__fspath__")
-
-
 def _private_key(key: Any, passphrase: Any) -> tuple[Any, str | None]:
     """The private key from an object, Item or file — loaded with full validation (check_keys=True)."""
-    from .files import Item, load
+    from .files import Item, is_source, load
     if isinstance(key, Item):
         if key.kind != "private_key":
             raise InputError(f"{key.name}: is a {key.kind.replace('_', ' ')}, not a private key: "
                              f"give the private key first, then the certificate or CSR")
         return key.obj, key.name
-    if _source(key):
+    if is_source(key):
         items = load(key, passphrase=passphrase, check_keys=True)
         path = items[0].path or "<input>"
         keys = [i for i in items if i.kind == "private_key"]
@@ -121,12 +117,12 @@ def _private_key(key: Any, passphrase: Any) -> tuple[Any, str | None]:
 def _other(other: Any) -> tuple[Any, str, str | None]:
     """(object, kind, source) for the certificate, CSR or public key that should hold the key's public half."""
     from .describe import kind_of
-    from .files import Item, load
+    from .files import Item, is_source, load
     if isinstance(other, Item):
         if other.kind == "private_key":
             raise InputError(f"{other.name}: is a private key; the second argument is the certificate or CSR")
         return other.obj, other.kind, other.name
-    if _source(other):
+    if is_source(other):
         loaded = load(other, check_keys=False)
         items = [i for i in loaded if i.role != "chain" and i.kind != "private_key"]
         path = loaded[0].path or "<input>"
