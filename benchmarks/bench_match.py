@@ -175,6 +175,7 @@ def bench(folder: Path, n: int, rounds: int, loop_rounds: int) -> dict:
     for name, cmd in cmds.items():
         if name != "openssl loop":
             run(cmd, ok=(0, 1))
+    reference: dict[str, str] = {}
     for r in range(rounds):
         for name, cmd in cmds.items():
             if name == "openssl loop" and r >= loop_rounds:
@@ -187,11 +188,11 @@ def bench(folder: Path, n: int, rounds: int, loop_rounds: int) -> dict:
                 fps = _fingerprints(name, stdout)
                 if len(fps) != n:
                     raise SystemExit(f"{name}: {len(fps)} fingerprints for {n} files")
-                if name != "openssl loop" and fps != reference:
+                if name == "openssl loop":  # first in `cmds`: the referee
+                    reference = fps
+                elif fps != reference:
                     bad = sorted(k for k in fps if fps[k] != reference.get(k))[:3]
                     raise SystemExit(f"{name} disagrees with openssl on {bad}")
-                if name == "openssl loop":
-                    reference = fps
         print(f"round {r + 1}/{rounds}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items() if len(v) > r),
               file=sys.stderr, flush=True)
     return {k: {"median_s": statistics.median(v), "min_s": min(v), "rounds": len(v),

@@ -244,7 +244,7 @@ def _as_bytes(passphrase: str | bytes | None) -> bytes | None:
 
 
 def _parse(data: bytes, path: str | None, passphrase: bytes | None, check_keys: bool,
-           all_fields: bool = True) -> list[Item]:
+           all_fields: bool) -> list[Item]:
     w = where(path) or "<input>: "
     if len(data) > MAX_FILE_SIZE:  # bytes and text get the same limit as files (read_file checks those)
         raise InputError(f"{w}is {len(data):,} bytes, far larger than any key, CSR or certificate "

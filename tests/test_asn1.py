@@ -392,7 +392,6 @@ OPENS_NOTHING = {("ec", "pub"), ("ec", "pub-der"), ("ed25519", "pub"), ("ed25519
 def test_opened_strings_match_openssl_strparse(kit, kt, form):
     """What csrlearn finds inside an opened BIT/OCTET STRING is what openssl asn1parse -strparse finds there."""
     m = mapped(kit, kt, form)
-    parents = m.parents()
     opened = [i for i, n in enumerate(m.nodes) if n.has_children and n.tag in ("BIT STRING", "OCTET STRING")]
     assert bool(opened) == ((kt, form) not in OPENS_NOTHING)
     problems = []
