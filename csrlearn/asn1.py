@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -755,7 +754,7 @@ def _der_of(obj: Any, index: int) -> tuple[bytes, str, str | None]:
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
-    from .files import Item, read_file
+    from .files import Item, _source_bytes, is_source
     source = None
     if isinstance(obj, Item):
         source = obj.name
@@ -770,15 +769,9 @@ def _der_of(obj: Any, index: int) -> tuple[bytes, str, str | None]:
     if hasattr(obj, "public_bytes") and hasattr(obj, "verify"):
         return obj.public_bytes(serialization.Encoding.DER,
                                 serialization.PublicFormat.SubjectPublicKeyInfo), "public_key", source
-    if isinstance(obj, (bytes, bytearray, memoryview)):
-        data = bytes(obj)
-    elif isinstance(obj, str) and "-----BEGIN" in obj:
-        data = obj.encode("utf-8", "replace")
-    elif isinstance(obj, (str, os.PathLike)):
-        source = os.fspath(obj)
-        data = read_file(obj)
-    else:
+    if not is_source(obj):
         raise InputError(f"expected a key, CSR, certificate, path or DER bytes, but got {type(obj).__name__}")
+    data, source = _source_bytes(obj)  # the same edge load() reads through: size limit, FIFOs, links
     return _der_from_bytes(data, index, source)
 
 
